@@ -1,0 +1,89 @@
+"""Reading a ``revai`` Airflow connection into the settings the client needs.
+
+Connection fields: the access token is the password; ``host`` is optional (empty means the
+public root of ``extra.region``, ``us`` by default); any other root, such as the local
+emulator at ``http://127.0.0.1:8808`` or a proxy, may be given as host. A host without a
+scheme gets ``https``, except loopback hosts, which get ``http``. The ``/speechtotext/v1``
+path is always appended by the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_rev._api import API_PATH, REGION_ROOTS
+from airflow_provider_rev.exceptions import RevAIInvalidInputError
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Where and as whom to call Rev AI. ``repr`` never shows the token."""
+
+    conn_id: str
+    root_url: str
+    token: str
+    region: str
+
+    @property
+    def api_url(self) -> str:
+        """The async API base URL, e.g. ``https://api.rev.ai/speechtotext/v1``."""
+        return self.root_url + API_PATH
+
+    def __repr__(self) -> str:
+        return (
+            f"ConnectionSettings(conn_id={self.conn_id!r}, root_url={self.root_url!r}, "
+            f"region={self.region!r})"
+        )
+
+
+def _root_from_host(host: str, port: int | None, schema: str | None) -> str:
+    host = host.strip().rstrip("/")
+    if "://" not in host:
+        bare = urlsplit(f"//{host}").hostname or host
+        scheme = schema if schema in ("http", "https") else ("http" if bare in LOOPBACK_HOSTS else "https")
+        host = f"{scheme}://{host}"
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RevAIInvalidInputError(
+            "host", f"{host!r} is not a URL; use e.g. https://api.rev.ai or http://127.0.0.1:8808."
+        )
+    netloc = parts.netloc
+    if port and parts.port is None:
+        netloc = f"{netloc}:{port}"
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PATH):
+        path = path[: -len(API_PATH)]
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def settings_from_connection(
+    conn_id: str,
+    *,
+    host: str | None,
+    port: int | None,
+    schema: str | None,
+    password: str | None,
+    extra: Mapping[str, Any],
+) -> ConnectionSettings:
+    """Build :class:`ConnectionSettings` from the fields of an Airflow connection."""
+    if not password or not password.strip():
+        raise RevAIInvalidInputError(
+            "password",
+            f"connection {conn_id!r} has no access token; put your Rev AI access token in its "
+            "password field (the 'Access token' box in the UI).",
+        )
+    region_value = extra.get("region") or "us"
+    region = str(region_value).strip().lower()
+    if region not in REGION_ROOTS:
+        raise RevAIInvalidInputError(
+            "region",
+            f"connection {conn_id!r} has region {region_value!r}; use one of "
+            f"{', '.join(sorted(REGION_ROOTS))}.",
+        )
+    root = _root_from_host(host, port, schema) if host and host.strip() else REGION_ROOTS[region]
+    return ConnectionSettings(conn_id=conn_id, root_url=root, token=password.strip(), region=region)

@@ -1,0 +1,207 @@
+"""The provider's one exception tree.
+
+::
+
+    RevAIError (AirflowException)
+    ├── RevAIInvalidInputError          bad argument or connection, raised before any request *
+    ├── RevAITransientError             worth retrying: the request may succeed later
+    │   ├── RevAIConnectionError        dropped connection, timeout, connect failure
+    │   └── (RevAIRateLimitError, RevAIServerError, RevAIInvalidStateError below)
+    ├── RevAIAPIError                   the API answered with an error status
+    │   ├── RevAIBadRequestError        400 *
+    │   ├── RevAIAuthError              401, 403 *
+    │   ├── RevAINotFoundError          404 *
+    │   ├── RevAIUnsupportedFormatError 406 *
+    │   ├── RevAIInvalidStateError      409 (job not ready yet; transient)
+    │   ├── RevAIPayloadTooLargeError   413 *
+    │   ├── RevAIRateLimitError         429 (transient, carries ``retry_after``)
+    │   └── RevAIServerError            5xx (transient)
+    └── RevAIJobFailedError             the job ended ``failed`` *
+
+Classes marked ``*`` are permanent: they also derive from Airflow's ``AirflowFailException``,
+so a task that raises one fails at once instead of spending its retries on a request that
+cannot succeed. Exceptions are plain data: they never perform I/O and their text never
+contains a token, auth header or signed URL query string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+
+
+class RevAIError(AirflowException):
+    """Root of every error this provider raises."""
+
+    @property
+    def permanent(self) -> bool:
+        """Whether retrying cannot help (the error is also an ``AirflowFailException``)."""
+        return isinstance(self, AirflowFailException)
+
+
+class _Permanent(AirflowFailException):
+    """Marks an error that a task retry cannot fix."""
+
+
+class RevAIInvalidInputError(RevAIError, _Permanent, ValueError):
+    """An argument, option or connection field is invalid; nothing was sent to Rev AI.
+
+    :param field: the parameter or connection field at fault.
+    :param message: what is wrong and how to fix it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class RevAITransientError(RevAIError):
+    """A failure that may go away on its own; retrying later is reasonable."""
+
+    #: For a submission: the request may have reached Rev AI, so a job may exist.
+    outcome_unknown: bool = False
+
+
+class RevAIConnectionError(RevAITransientError):
+    """The connection failed, dropped or timed out before a full response arrived."""
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        self.outcome_unknown = outcome_unknown
+        super().__init__(message)
+
+
+class RevAIAPIError(RevAIError):
+    """Rev AI answered with an error status and (usually) an RFC 7807 problem-details body.
+
+    :param status: HTTP status code.
+    :param title: problem-details ``title``.
+    :param detail: problem-details ``detail``.
+    :param type: problem-details ``type`` URI.
+    :param parameters: for 400, field name to list of messages.
+    :param allowed_values: for 406/409, the values the API would have accepted.
+    :param current_value: for 406/409, the value it got (a job status or an Accept header).
+    :param body: the whole decoded error body, for fields the API adds later.
+    :param endpoint: ``METHOD /path`` of the failed request, for the message.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        title: str | None = None,
+        detail: str | None = None,
+        type: str | None = None,
+        parameters: Mapping[str, list[str]] | None = None,
+        allowed_values: list[str] | None = None,
+        current_value: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type
+        self.parameters = dict(parameters or {})
+        self.allowed_values = list(allowed_values or [])
+        self.current_value = current_value
+        self.body = dict(body or {})
+        self.endpoint = endpoint
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = [f"Rev AI API error {self.status}"]
+        if self.endpoint:
+            parts[0] += f" on {self.endpoint}"
+        if self.title:
+            parts.append(self.title)
+        if self.detail and self.detail != self.title:
+            parts.append(self.detail)
+        for name, messages in self.parameters.items():
+            parts.append(f"{name}: {'; '.join(messages)}")
+        if self.current_value is not None:
+            allowed = ", ".join(self.allowed_values) or "?"
+            parts.append(f"current value {self.current_value!r}, allowed: {allowed}")
+        return ": ".join(parts[:2]) + "".join(f" ({p})" for p in parts[2:])
+
+
+class RevAIBadRequestError(RevAIAPIError, _Permanent):
+    """400: the request parameters did not validate."""
+
+
+class RevAIAuthError(RevAIAPIError, _Permanent):
+    """401 or 403: the access token is missing, wrong, or not allowed on this deployment."""
+
+
+class RevAINotFoundError(RevAIAPIError, _Permanent):
+    """404: no such job (or an API or option unsupported in this deployment)."""
+
+
+class RevAIMethodNotAllowedError(RevAIAPIError, _Permanent):
+    """405: the job does not support this request (e.g. captions of a speaker-channel job)."""
+
+
+class RevAIUnsupportedFormatError(RevAIAPIError, _Permanent):
+    """406: the requested output format (Accept header) is not supported."""
+
+
+class RevAIInvalidStateError(RevAIAPIError, RevAITransientError):
+    """409: the job is not in a state that allows the call, typically not transcribed yet."""
+
+
+class RevAIPayloadTooLargeError(RevAIAPIError, _Permanent):
+    """413: the uploaded file is over the 2 GB multipart limit; submit it by URL instead."""
+
+
+class RevAIRateLimitError(RevAIAPIError, RevAITransientError):
+    """429: too many requests; ``retry_after`` is the server's requested wait in seconds."""
+
+    def __init__(self, status: int = 429, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(status, **kwargs)
+
+
+class RevAIServerError(RevAIAPIError, RevAITransientError):
+    """5xx: an error on Rev AI's side."""
+
+
+class RevAIJobFailedError(RevAIError, _Permanent):
+    """The job ended in ``failed``; retrying the task will not change that.
+
+    :param job_id: the failed job.
+    :param failure: the API's ``failure`` code, e.g. ``download_failure``.
+    :param failure_detail: the API's human-readable reason.
+    """
+
+    def __init__(self, job_id: str, failure: str | None, failure_detail: str | None) -> None:
+        self.job_id = job_id
+        self.failure = failure
+        self.failure_detail = failure_detail
+        super().__init__(
+            f"Rev AI job {job_id} failed: {failure or 'unknown failure'}"
+            + (f" ({failure_detail})" if failure_detail else "")
+        )
+
+
+_BY_STATUS: dict[int, type[RevAIAPIError]] = {
+    400: RevAIBadRequestError,
+    401: RevAIAuthError,
+    403: RevAIAuthError,
+    404: RevAINotFoundError,
+    405: RevAIMethodNotAllowedError,
+    406: RevAIUnsupportedFormatError,
+    409: RevAIInvalidStateError,
+    413: RevAIPayloadTooLargeError,
+    429: RevAIRateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[RevAIAPIError]:
+    """Return the exception class for an HTTP error status."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return RevAIServerError
+    return RevAIAPIError

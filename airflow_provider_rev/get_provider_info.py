@@ -1,0 +1,50 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
+
+This module must stay a pure literal: Airflow imports it while starting up, so an import
+error here would break ``import airflow`` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description that ``ProvidersManager`` validates and indexes."""
+    return {
+        "package-name": "airflow-provider-rev",
+        "name": "Rev AI",
+        "description": "Submit audio to Rev AI's asynchronous speech-to-text API, wait for it "
+        "without holding a worker slot, and fetch transcripts and captions.",
+        "integrations": [
+            {
+                "integration-name": "Rev AI",
+                "external-doc-url": "https://docs.rev.ai/api/asynchronous/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.hooks.revai"]}],
+        "connection-types": [
+            {
+                "connection-type": "revai",
+                "hook-class-name": "airflow_provider_rev.hooks.revai.RevAIHook",
+                "hook-name": "Rev AI",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"password": "Access token", "host": "API base URL"},
+                    "placeholders": {
+                        "host": "empty for the region's public API, or e.g. http://127.0.0.1:8808",
+                        "password": "Rev AI access token",
+                    },
+                },
+                "conn-fields": {
+                    "region": {
+                        "label": "Region",
+                        "description": "Rev AI deployment used when the base URL is empty: "
+                        "us (api.rev.ai) or eu (ec1.api.rev.ai).",
+                        "schema": {"type": ["string", "null"], "enum": ["us", "eu", None], "default": "us"},
+                    },
+                },
+            }
+        ],
+    }

@@ -1,0 +1,345 @@
+"""The Rev AI hook: a ``revai`` connection turned into sync and async API calls.
+
+Endpoint logic (requests, parsing, errors) lives in :mod:`airflow_provider_rev._api` and the
+retry rules in :mod:`airflow_provider_rev.retry`. This module only moves bytes: ``requests``
+on workers, ``aiohttp`` in the triggerer, so every public method is one line over a
+:class:`~airflow_provider_rev._api.Call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from functools import cached_property
+from typing import Any, TypeVar
+
+import aiohttp
+import requests
+import urllib3.exceptions
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_rev import __version__, _api
+from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager
+from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
+from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError
+from airflow_provider_rev.models import Job, Transcript
+from airflow_provider_rev.retry import RetryPolicy
+from airflow_provider_rev.secrets import mask_secret, mask_submission
+
+T = TypeVar("T")
+USER_AGENT = f"airflow-provider-rev/{__version__}"
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether a ``requests`` connection error happened before any byte was sent."""
+    current: object = exc
+    for _ in range(6):
+        if isinstance(
+            current, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+        ):
+            return True
+        if isinstance(current, requests.ConnectTimeout):
+            return True
+        nested = getattr(current, "reason", None)
+        if nested is None and isinstance(current, BaseException) and current.args:
+            nested = current.args[0]
+        if not isinstance(nested, BaseException):
+            return False
+        current = nested
+    return False
+
+
+class RevAIHook(BaseHook):
+    """Talk to Rev AI's asynchronous speech-to-text API through a ``revai`` connection.
+
+    :param revai_conn_id: the connection; its password is the access token, its host an
+        optional API root (empty: the public root of ``extra.region``, ``us`` or ``eu``).
+    :param timeout: seconds allowed for one HTTP request (connect plus read).
+    :param retry_policy: how 429, 5xx and dropped connections are retried.
+    """
+
+    conn_name_attr = "revai_conn_id"
+    default_conn_name = "revai_default"
+    conn_type = "revai"
+    hook_name = "Rev AI"
+
+    def __init__(
+        self,
+        revai_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.revai_conn_id = revai_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._async_session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Describe the connection form for Airflow versions before 3.2 (3.2+ reads provider info)."""
+        return {
+            "hidden_fields": ["schema", "login", "port"],
+            "relabeling": {"password": "Access token", "host": "API base URL"},
+            "placeholders": {"host": "empty for the region's public API, or e.g. http://127.0.0.1:8808"},
+        }
+
+    # ------------------------------------------------------------------ connection
+
+    @staticmethod
+    def _settings(conn_id: str, conn: Any, extra: Mapping[str, Any]) -> ConnectionSettings:
+        settings = settings_from_connection(
+            conn_id,
+            host=conn.host,
+            port=conn.port,
+            schema=conn.schema,
+            password=conn.password,
+            extra=extra,
+        )
+        mask_secret(settings.token)
+        return settings
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        """The resolved connection (looked up once per hook)."""
+        conn = self.get_connection(self.revai_conn_id)
+        return self._settings(self.revai_conn_id, conn, conn.extra_dejson)
+
+    async def asettings(self) -> ConnectionSettings:
+        """Resolve the connection without blocking the event loop; shares the sync cache."""
+        if "settings" not in self.__dict__:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.revai_conn_id)
+            extra = await get_async_extra_dejson(conn)
+            self.__dict__["settings"] = self._settings(self.revai_conn_id, conn, extra)
+        settings: ConnectionSettings = self.__dict__["settings"]
+        return settings
+
+    # ------------------------------------------------------------------ sync transport
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        return requests.Session()
+
+    def _send_once(self, request: ApiRequest) -> ApiResponse:
+        settings = self.settings
+        headers = _api.request_headers(request, settings.token, USER_AGENT)
+        body = request.upload.open() if request.upload is not None else None
+        try:
+            response = self._session.request(
+                request.method,
+                settings.api_url + request.path,
+                params=dict(request.params),
+                json=request.json_body,
+                data=body,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise RevAIConnectionError(
+                f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
+                outcome_unknown=not _never_connected(exc),
+            ) from None
+        result = ApiResponse(
+            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+        )
+        if result.status >= 400:
+            raise _api.error_from_response(result, request)
+        return result
+
+    def _send(self, request: ApiRequest) -> ApiResponse:
+        retries = self.retry_policy.start()
+        while True:
+            try:
+                return self._send_once(request)
+            except RevAIError as exc:
+                delay = retries.next_delay(exc, idempotent=request.idempotent)
+                if delay is None:
+                    raise
+                self._log_retry(request, exc, delay)
+                time.sleep(delay)
+
+    def _run(self, call: Call[T]) -> T:
+        return call.parse(self._send(call.request))
+
+    def _log_retry(self, request: ApiRequest, exc: RevAIError, delay: float) -> None:
+        self.log.warning("Rev AI %s: %s; retrying in %.1f s", request.endpoint, exc, delay)
+
+    # ------------------------------------------------------------------ async transport
+
+    async def _aget_session(self) -> aiohttp.ClientSession:
+        if self._async_session is None or self._async_session.closed:
+            self._async_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self._async_session
+
+    async def aclose(self) -> None:
+        """Close the async HTTP session, if one was opened."""
+        if self._async_session is not None:
+            await self._async_session.close()
+            self._async_session = None
+
+    async def _asend_once(self, request: ApiRequest) -> ApiResponse:
+        if request.upload is not None:
+            raise NotImplementedError("uploads are sync only; call submit_local_file on a worker")
+        settings = await self.asettings()
+        session = await self._aget_session()
+        headers = _api.request_headers(request, settings.token, USER_AGENT)
+        try:
+            async with session.request(
+                request.method,
+                settings.api_url + request.path,
+                params=dict(request.params),
+                json=request.json_body,
+                headers=headers,
+            ) as response:
+                result = ApiResponse(
+                    response.status,
+                    {k.lower(): v for k, v in response.headers.items()},
+                    await response.read(),
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RevAIConnectionError(
+                f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
+                outcome_unknown=not isinstance(exc, aiohttp.ClientConnectorError),
+            ) from None
+        if result.status >= 400:
+            raise _api.error_from_response(result, request)
+        return result
+
+    async def _asend(self, request: ApiRequest) -> ApiResponse:
+        retries = self.retry_policy.start()
+        while True:
+            try:
+                return await self._asend_once(request)
+            except RevAIError as exc:
+                delay = retries.next_delay(exc, idempotent=request.idempotent)
+                if delay is None:
+                    raise
+                self._log_retry(request, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _arun(self, call: Call[T]) -> T:
+        return call.parse(await self._asend(call.request))
+
+    # ------------------------------------------------------------------ jobs
+
+    def submit_job(
+        self,
+        media_url: str | None = None,
+        *,
+        source_auth_headers: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> Job:
+        """Submit media that Rev AI downloads from ``media_url`` (sent as ``source_config``).
+
+        :param media_url: a direct-download http(s) URL; pre-signed URLs should stay valid
+            for at least two hours.
+        :param source_auth_headers: ``{"Authorization": "<scheme> <token>"}`` Rev AI sends
+            when downloading.
+        :param options: documented job options (``metadata``, ``language``, ...); new API
+            fields go in ``extra_options``. Validated before anything is sent.
+        """
+        mask_submission(media_url, source_auth_headers, options)
+        return self._run(_api.submit_job(media_url, source_auth_headers, options))
+
+    def submit_local_file(self, path: str | os.PathLike[str], **options: Any) -> Job:
+        """Upload a local file as multipart, streamed from disk (files must be under 2 GB)."""
+        mask_submission(None, None, options)
+        return self._run(_api.submit_local_file(path, options))
+
+    def get_job(self, job_id: str) -> Job:
+        """Return the job's current details."""
+        return self._run(_api.get_job(job_id))
+
+    async def aget_job(self, job_id: str) -> Job:
+        """Return the job's current details (async)."""
+        return await self._arun(_api.get_job(job_id))
+
+    def list_jobs(
+        self, limit: int | None = None, starting_after: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[Job]:
+        """Yield jobs of the last 30 days, newest first, fetching pages lazily.
+
+        :param limit: stop after this many jobs (``None``: all of them).
+        :param starting_after: only jobs older than this job id.
+        :param page_size: jobs fetched per request (1 to 1000).
+        """
+        pager = JobPager(limit=limit, starting_after=starting_after, page_size=page_size)
+        while (call := pager.next_call()) is not None:
+            yield from pager.accept(self._run(call))
+
+    async def alist_jobs(
+        self, limit: int | None = None, starting_after: str | None = None, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[Job]:
+        """Yield jobs of the last 30 days, newest first (async); see :meth:`list_jobs`."""
+        pager = JobPager(limit=limit, starting_after=starting_after, page_size=page_size)
+        while (call := pager.next_call()) is not None:
+            for job in pager.accept(await self._arun(call)):
+                yield job
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job and all its data (409 while it is in progress)."""
+        self._run(_api.delete_job(job_id))
+
+    # ------------------------------------------------------------------ results
+
+    def get_transcript(self, job_id: str) -> Transcript:
+        """Return the transcript as a typed :class:`~airflow_provider_rev.models.Transcript`."""
+        return self._run(_api.get_transcript(job_id))
+
+    async def aget_transcript(self, job_id: str) -> Transcript:
+        """Return the transcript (async)."""
+        return await self._arun(_api.get_transcript(job_id))
+
+    def get_transcript_text(self, job_id: str) -> str:
+        """Return the transcript in Rev AI's plain-text format (a line per monologue)."""
+        return self._run(_api.get_transcript_text(job_id))
+
+    def get_captions(self, job_id: str, fmt: str = "srt", speaker_channel: int | None = None) -> str:
+        """Return captions as SRT or VTT; ``speaker_channel`` is required for speaker-channel jobs."""
+        return self._run(_api.get_captions(job_id, fmt, speaker_channel))
+
+    def get_summary(self, job_id: str, as_json: bool = False) -> Any:
+        """Return the summary as text, or as ``{"summary": ...}`` / ``{"bullet_points": [...]}``."""
+        return self._run(_api.get_summary(job_id, as_json))
+
+    def get_translation(self, job_id: str, language: str) -> Transcript:
+        """Return the transcript translated into ``language``."""
+        return self._run(_api.get_translation(job_id, language))
+
+    def get_translation_text(self, job_id: str, language: str) -> str:
+        """Return the translated transcript as plain text."""
+        return self._run(_api.get_translation_text(job_id, language))
+
+    def get_translated_captions(
+        self, job_id: str, language: str, fmt: str = "srt", speaker_channel: int | None = None
+    ) -> str:
+        """Return captions of the translation into ``language`` as SRT or VTT."""
+        return self._run(_api.get_translated_captions(job_id, language, fmt, speaker_channel))
+
+    def get_account(self) -> dict[str, Any]:
+        """Return the account's ``email`` and ``balance_seconds``."""
+        return self._run(_api.get_account())
+
+    async def aget_account(self) -> dict[str, Any]:
+        """Return the account's ``email`` and ``balance_seconds`` (async)."""
+        return await self._arun(_api.get_account())
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the token and URL with ``GET /account`` (used by the UI's Test button)."""
+        try:
+            account = self.get_account()
+        except RevAIError as exc:
+            return False, str(exc)
+        return True, (
+            f"Connected to {self.settings.root_url}; account {account.get('email', '?')} has "
+            f"{account.get('balance_seconds', '?')} seconds of credit."
+        )

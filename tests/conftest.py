@@ -1,0 +1,31 @@
+"""Shared test set-up: an isolated Airflow home, a scripted loopback server, connections."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="revai-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+import pytest  # noqa: E402
+from support import ScriptedServer, connection_json  # noqa: E402
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def revai_conn(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> ScriptedServer:
+    """Point ``revai_default`` at the scripted server."""
+    monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", connection_json(server.root_url))
+    return server

@@ -1,0 +1,170 @@
+"""Test helpers: a scripted loopback HTTP server, connection values and reference fixtures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "revai" / "fixtures"
+TOKEN = "test-token-5f2c9a"
+#: Larger request bodies are hashed and counted, not kept, so upload tests stay small.
+KEEP_BODY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Received:
+    """One request the scripted server received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    size: int = 0
+    sha256: str = ""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Reply:
+    """A scripted answer; ``drop=True`` closes the connection without any response."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+    def encoded(self) -> tuple[bytes, str]:
+        if self.body is None:
+            return b"", "application/json"
+        if isinstance(self.body, bytes | str):
+            data = self.body if isinstance(self.body, bytes) else self.body.encode()
+            return data, self.headers.get("Content-Type", "text/plain")
+        ctype = "application/problem+json" if self.status >= 400 else "application/json"
+        return json.dumps(self.body).encode(), ctype
+
+
+class ScriptedServer:
+    """A loopback HTTP server that answers from per-route queues and records every request.
+
+    Routes are ``"METHOD /path"`` relative to ``/speechtotext/v1``; an empty queue answers
+    from ``default`` (a callable) or 404.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._queues: dict[str, deque[Reply]] = {}
+        self.default: Callable[[Received], Reply] | None = None
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                digest, kept, remaining = hashlib.sha256(), bytearray(), length
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, 65536))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+                    digest.update(chunk)
+                    if length <= KEEP_BODY_BYTES:
+                        kept += chunk
+                body = bytes(kept)
+                parts = urlsplit(self.path)
+                path = parts.path.removeprefix("/speechtotext/v1")
+                received = Received(
+                    self.command,
+                    path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    length,
+                    digest.hexdigest(),
+                )
+                reply = server._next(received)
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                data, ctype = reply.encoded()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    if name.lower() != "content-type":
+                        self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def root_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, route: str, *replies: Reply) -> None:
+        with self._lock:
+            self._queues.setdefault(route, deque()).extend(replies)
+
+    def _next(self, received: Received) -> Reply:
+        with self._lock:
+            self.received.append(received)
+            queue = self._queues.get(f"{received.method} {received.path}")
+            if queue:
+                return queue.popleft()
+        if self.default is not None:
+            return self.default(received)
+        return Reply(404, {"status": 404, "title": "could not find job"})
+
+    def count(self, route: str) -> int:
+        method, _, path = route.partition(" ")
+        return sum(1 for r in self.received if r.method == method and r.path == path)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def connection_json(host: str | None, token: str | None = TOKEN, **extra: Any) -> str:
+    """Return an ``AIRFLOW_CONN_*`` JSON value for a revai connection."""
+    conn: dict[str, Any] = {"conn_type": "revai", "extra": extra}
+    if host is not None:
+        conn["host"] = host
+    if token is not None:
+        conn["password"] = token
+    return json.dumps(conn)
+
+
+def shared_fixture(name: str) -> Path:
+    """Path of a reference body under ../shared/revai/fixtures; skips when it is absent."""
+    path = SHARED_FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"reference fixture {name} not available")
+    return path

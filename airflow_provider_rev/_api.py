@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 from urllib.parse import quote
 
 from airflow_provider_rev.exceptions import (
@@ -46,6 +46,19 @@ MAX_PAGE_SIZE = 1000
 T = TypeVar("T")
 
 
+class MediaFile(Protocol):
+    """A readable file: a :class:`pathlib.Path` or an Airflow ``ObjectStoragePath``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def is_file(self) -> bool: ...
+
+    def stat(self) -> Any: ...
+
+    def open(self, mode: str = ...) -> Any: ...
+
+
 @dataclass(frozen=True)
 class MultipartUpload:
     """A ``multipart/form-data`` body with a ``media`` file part and an ``options`` part.
@@ -54,7 +67,7 @@ class MultipartUpload:
     front, so uploads of any size use constant memory and send a ``Content-Length``.
     """
 
-    path: Path
+    path: MediaFile
     options: Mapping[str, Any]
     boundary: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -66,7 +79,8 @@ class MultipartUpload:
     @property
     def file_size(self) -> int:
         """Size of the media file in bytes."""
-        return self.path.stat().st_size
+        size: int = self.path.stat().st_size
+        return size
 
     def _head(self) -> bytes:
         name = self.path.name.replace('"', "_").replace("\r", "_").replace("\n", "_")
@@ -271,9 +285,9 @@ def submit_job(media_url: object, source_auth_headers: object, options: Mapping[
     return Call(ApiRequest("POST", "/jobs", "/jobs", json_body=body, idempotent=False), _parse_job)
 
 
-def submit_local_file(path: str | os.PathLike[str], options: Mapping[str, Any]) -> Call[Job]:
-    """``POST /jobs`` as multipart, streaming a local file (checked before any byte is sent)."""
-    media = Path(path)
+def submit_local_file(path: str | os.PathLike[str] | MediaFile, options: Mapping[str, Any]) -> Call[Job]:
+    """``POST /jobs`` as multipart, streaming a file (checked before any byte is sent)."""
+    media = cast(MediaFile, Path(path)) if isinstance(path, str | os.PathLike) else path
     if not media.is_file():
         raise RevAIInvalidInputError("local_file", f"{media} does not exist or is not a file.")
     size = media.stat().st_size
@@ -450,3 +464,41 @@ def request_headers(request: ApiRequest, token: str, user_agent: str) -> dict[st
     if request.upload is not None:
         headers["Content-Type"] = request.upload.content_type
     return headers
+
+
+OUTPUT_FORMATS = ("json", "text", "srt", "vtt")
+
+
+def result_call(
+    job_id: str,
+    output_format: str = "json",
+    *,
+    speaker_channel: int | None = None,
+    summary: bool = False,
+    translation_language: str | None = None,
+) -> Call[Any]:
+    """Pick the result endpoint for a fetch: transcript, captions, summary or translation."""
+    fmt = output_format.lower() if isinstance(output_format, str) else output_format
+    if fmt not in OUTPUT_FORMATS:
+        raise RevAIInvalidInputError(
+            "output_format", f"{output_format!r} is not supported; use one of {', '.join(OUTPUT_FORMATS)}."
+        )
+    if summary and translation_language:
+        raise RevAIInvalidInputError("summary", "fetch either the summary or a translation, not both.")
+    if speaker_channel is not None and fmt not in CAPTION_TYPES:
+        raise RevAIInvalidInputError(
+            "speaker_channel", "applies to captions only (output_format 'srt' or 'vtt')."
+        )
+    if summary:
+        if fmt in CAPTION_TYPES:
+            raise RevAIInvalidInputError("output_format", "a summary is available as 'json' or 'text' only.")
+        return get_summary(job_id, as_json=fmt == "json")
+    if translation_language:
+        if fmt in CAPTION_TYPES:
+            return get_translated_captions(job_id, translation_language, fmt, speaker_channel)
+        if fmt == "json":
+            return get_translation(job_id, translation_language)
+        return get_translation_text(job_id, translation_language)
+    if fmt in CAPTION_TYPES:
+        return get_captions(job_id, fmt, speaker_channel)
+    return get_transcript(job_id) if fmt == "json" else get_transcript_text(job_id)

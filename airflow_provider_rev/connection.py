@@ -18,6 +18,8 @@ from airflow_provider_rev._api import API_PATH, REGION_ROOTS
 from airflow_provider_rev.exceptions import RevAIInvalidInputError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+#: Where the Rev AI web dashboard shows a job (the public API's jobs only).
+DASHBOARD_JOB_URL = "https://www.rev.ai/jobs/{job_id}"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class ConnectionSettings:
     def api_url(self) -> str:
         """The async API base URL, e.g. ``https://api.rev.ai/speechtotext/v1``."""
         return self.root_url + API_PATH
+
+    def job_url(self, job_id: str) -> str:
+        """Return a link for people: the dashboard on the public API, else the job's API resource."""
+        if self.root_url in REGION_ROOTS.values():
+            return DASHBOARD_JOB_URL.format(job_id=job_id)
+        return f"{self.api_url}/jobs/{job_id}"
 
     def __repr__(self) -> str:
         return (

@@ -16,7 +16,8 @@
     │   ├── RevAIPayloadTooLargeError   413 *
     │   ├── RevAIRateLimitError         429 (transient, carries ``retry_after``)
     │   └── RevAIServerError            5xx (transient)
-    └── RevAIJobFailedError             the job ended ``failed`` *
+    ├── RevAIJobFailedError             the job ended ``failed`` *
+    └── RevAIPermanentError             a permanent error reported by the triggerer *
 
 Classes marked ``*`` are permanent: they also derive from Airflow's ``AirflowFailException``,
 so a task that raises one fails at once instead of spending its retries on a request that
@@ -183,6 +184,10 @@ class RevAIJobFailedError(RevAIError, _Permanent):
             f"Rev AI job {job_id} failed: {failure or 'unknown failure'}"
             + (f" ({failure_detail})" if failure_detail else "")
         )
+
+
+class RevAIPermanentError(RevAIError, _Permanent):
+    """A permanent failure reported second-hand, e.g. by the triggerer in an event."""
 
 
 _BY_STATUS: dict[int, type[RevAIAPIError]] = {

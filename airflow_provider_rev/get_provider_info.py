@@ -24,6 +24,14 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.hooks.revai"]}],
+        "operators": [
+            {"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.operators.revai"]}
+        ],
+        "sensors": [{"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.sensors.revai"]}],
+        "triggers": [
+            {"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.triggers.revai"]}
+        ],
+        "extra-links": ["airflow_provider_rev.links.RevAIJobLink"],
         "connection-types": [
             {
                 "connection-type": "revai",

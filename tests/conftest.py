@@ -11,6 +11,7 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="revai-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "example_dags")
 
 import pytest  # noqa: E402
 from support import ScriptedServer, connection_json  # noqa: E402

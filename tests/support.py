@@ -168,3 +168,18 @@ def shared_fixture(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference fixture {name} not available")
     return path
+
+
+EXAMPLE_DAGS = Path(__file__).resolve().parents[1] / "example_dags"
+
+
+def load_example_dag(name: str) -> Any:
+    """Import ``example_dags/<name>.py`` (the configured dags folder) and return its ``dag``."""
+    import importlib.util
+
+    path = EXAMPLE_DAGS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_dags_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dag

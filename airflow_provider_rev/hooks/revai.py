@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -21,7 +22,7 @@ import urllib3.exceptions
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_rev import __version__, _api
-from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager
+from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager, MediaFile
 from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
 from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError
 from airflow_provider_rev.models import Job, Transcript
@@ -49,6 +50,12 @@ def _never_connected(exc: BaseException) -> bool:
             return False
         current = nested
     return False
+
+
+def _to_api_response(response: requests.Response) -> ApiResponse:
+    return ApiResponse(
+        response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+    )
 
 
 class RevAIHook(BaseHook):
@@ -129,7 +136,7 @@ class RevAIHook(BaseHook):
     def _session(self) -> requests.Session:
         return requests.Session()
 
-    def _send_once(self, request: ApiRequest) -> ApiResponse:
+    def _open_once(self, request: ApiRequest) -> requests.Response:
         settings = self.settings
         headers = _api.request_headers(request, settings.token, USER_AGENT)
         body = request.upload.open() if request.upload is not None else None
@@ -142,30 +149,55 @@ class RevAIHook(BaseHook):
                 data=body,
                 headers=headers,
                 timeout=self.timeout,
+                stream=True,
             )
+            if response.status_code >= 400:
+                with response:
+                    raise _api.error_from_response(_to_api_response(response), request)
         except requests.RequestException as exc:
             raise RevAIConnectionError(
                 f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
                 outcome_unknown=not _never_connected(exc),
             ) from None
-        result = ApiResponse(
-            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
-        )
-        if result.status >= 400:
-            raise _api.error_from_response(result, request)
-        return result
+        return response
 
-    def _send(self, request: ApiRequest) -> ApiResponse:
+    def _open(self, request: ApiRequest) -> requests.Response:
+        """Send ``request`` under the retry policy; return the open, successful response."""
         retries = self.retry_policy.start()
         while True:
             try:
-                return self._send_once(request)
+                return self._open_once(request)
             except RevAIError as exc:
                 delay = retries.next_delay(exc, idempotent=request.idempotent)
                 if delay is None:
                     raise
                 self._log_retry(request, exc, delay)
                 time.sleep(delay)
+
+    def _send(self, request: ApiRequest) -> ApiResponse:
+        with self._open(request) as response:
+            return _to_api_response(response)
+
+    @contextmanager
+    def stream(self, call: Call[Any], chunk_size: int = 64 * 1024) -> Iterator[Iterator[bytes]]:
+        """Open a result endpoint and yield its body as chunks, never holding it whole.
+
+        Errors before the first byte are retried like any request; a connection lost while
+        streaming raises :class:`~airflow_provider_rev.exceptions.RevAIConnectionError`.
+        """
+        response = self._open(call.request)
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response.iter_content(chunk_size)
+            except requests.RequestException as exc:
+                raise RevAIConnectionError(
+                    f"Rev AI {call.request.endpoint}: connection lost mid-download ({type(exc).__name__})",
+                    outcome_unknown=True,
+                ) from None
+
+        with response:
+            yield chunks()
 
     def _run(self, call: Call[T]) -> T:
         return call.parse(self._send(call.request))
@@ -250,8 +282,11 @@ class RevAIHook(BaseHook):
         mask_submission(media_url, source_auth_headers, options)
         return self._run(_api.submit_job(media_url, source_auth_headers, options))
 
-    def submit_local_file(self, path: str | os.PathLike[str], **options: Any) -> Job:
-        """Upload a local file as multipart, streamed from disk (files must be under 2 GB)."""
+    def submit_local_file(self, path: str | os.PathLike[str] | MediaFile, **options: Any) -> Job:
+        """Upload a file as multipart, streamed from disk or object storage (under 2 GB).
+
+        :param path: a local path, or an ``ObjectStoragePath`` (``s3://``, ``file://``, ...).
+        """
         mask_submission(None, None, options)
         return self._run(_api.submit_local_file(path, options))
 

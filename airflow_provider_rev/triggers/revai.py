@@ -1,0 +1,110 @@
+"""The trigger that waits in the triggerer until a Rev AI job is transcribed or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_rev.exceptions import RevAIError
+from airflow_provider_rev.hooks.revai import RevAIHook
+from airflow_provider_rev.options import validate_job_id
+from airflow_provider_rev.waiting import EventStatus, describe, event, event_for_job
+
+#: Longest pause between checks while Rev AI keeps answering with transient errors.
+MAX_ERROR_BACKOFF_SECONDS = 600.0
+
+
+class TranscriptTrigger(BaseTrigger):
+    """Poll a job with async HTTP and fire exactly one event when it ends.
+
+    The event is a :class:`~airflow_provider_rev.waiting.TranscriptEvent` whose ``status``
+    is ``transcribed``, ``failed``, ``timeout`` (``end_time`` passed) or ``error`` (a
+    permanent API error such as a revoked token or an unknown job). Transient errors (429,
+    5xx, dropped connections) never end the wait: the hook retries them, and the trigger
+    then keeps polling with a growing pause.
+
+    :param job_id: the job to wait for.
+    :param revai_conn_id: the ``revai`` connection; only its id is serialized, never a token.
+    :param poll_interval: seconds between status checks.
+    :param end_time: wall-clock deadline (epoch seconds). A deadline survives triggerer
+        restarts, unlike a duration, and Airflow's ``execution_timeout`` does not apply
+        while a task is deferred.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        revai_conn_id: str = RevAIHook.default_conn_name,
+        poll_interval: float = 30.0,
+        end_time: float | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.job_id = validate_job_id(job_id)
+        self.revai_conn_id = revai_conn_id
+        self.poll_interval = float(poll_interval)
+        self.end_time = float(end_time) if end_time is not None else None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the classpath and JSON-native kwargs that rebuild this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_id": self.job_id,
+                "revai_conn_id": self.revai_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Check the job until it is terminal, the deadline passes or a permanent error occurs."""
+        hook = RevAIHook(self.revai_conn_id)
+        started = time.monotonic()
+        failures = 0
+        try:
+            while True:
+                delay = self.poll_interval
+                try:
+                    job = await hook.aget_job(self.job_id)
+                except RevAIError as exc:
+                    if exc.permanent:
+                        message = f"Rev AI job {self.job_id}: giving up on a permanent error: {exc}"
+                        self.log.error(message)
+                        yield TriggerEvent(event(EventStatus.ERROR, self.job_id, message, permanent=True))
+                        return
+                    failures += 1
+                    delay = min(MAX_ERROR_BACKOFF_SECONDS, self.poll_interval * 2**failures)
+                    self.log.warning("Rev AI job %s: %s; checking again in %.0f s", self.job_id, exc, delay)
+                else:
+                    failures = 0
+                    self.log.info(describe(job, time.monotonic() - started))
+                    if job.is_terminal:
+                        yield TriggerEvent(event_for_job(job))
+                        return
+                if self.end_time is not None and time.time() + delay > self.end_time:
+                    remaining = self.end_time - time.time()
+                    if remaining > 0:
+                        await asyncio.sleep(remaining)
+                        continue_check = await self._final_check(hook)
+                        if continue_check is not None:
+                            yield continue_check
+                            return
+                    message = f"Rev AI job {self.job_id} was still in progress at the deadline"
+                    yield TriggerEvent(event(EventStatus.TIMEOUT, self.job_id, message))
+                    return
+                await asyncio.sleep(delay)
+        finally:
+            await hook.aclose()
+
+    async def _final_check(self, hook: RevAIHook) -> TriggerEvent | None:
+        """Check once more at the deadline, so a job finishing just in time is not lost."""
+        try:
+            job = await hook.aget_job(self.job_id)
+        except RevAIError:
+            return None
+        self.log.info(describe(job))
+        return TriggerEvent(event_for_job(job)) if job.is_terminal else None

@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +14,20 @@ from airflow.providers.common.compat.sdk import BaseOperator, ObjectStoragePath,
 
 from airflow_provider_rev import _api
 from airflow_provider_rev.exceptions import (
+    RevAIConnectionError,
     RevAIInvalidInputError,
     RevAIInvalidStateError,
     RevAIJobFailedError,
+    RevAIServerError,
     RevAITransientError,
 )
 from airflow_provider_rev.hooks.revai import RevAIHook
+from airflow_provider_rev.idempotency import (
+    STATE_STORE_KEY,
+    find_reusable_job,
+    idempotency_key,
+    tag_metadata,
+)
 from airflow_provider_rev.links import RevAIJobLink
 from airflow_provider_rev.models import Job, JobStatus
 from airflow_provider_rev.options import validate_job_id, validate_options
@@ -62,11 +70,34 @@ JOB_OPTIONS = (
     "extra_options",
 )
 JOB_XCOM_KEY = "job"
+SCAN_CLOCK_SKEW = timedelta(minutes=10)
 DEFAULT_WAIT_TIMEOUT = timedelta(days=7)
 
 
 def _default_deferrable() -> bool:
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
+
+
+def _task_key(context: Context) -> str:
+    ti = context["ti"]
+    return idempotency_key(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+
+
+def _try_number(context: Context) -> int:
+    number = getattr(context["ti"], "try_number", 1)
+    return number if isinstance(number, int) else 1
+
+
+def _state_store(context: Context) -> Any:
+    """Return the task state store (Airflow 3.3+), or ``None`` on older versions."""
+    return context.get("task_state_store")
+
+
+def _run_started(context: Context) -> datetime | None:
+    """Return when the DAG run started, minus a margin for clock skew between hosts."""
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
+    return started - SCAN_CLOCK_SKEW if isinstance(started, datetime) else None
 
 
 def _media_file(local_file: Any) -> Any:
@@ -98,6 +129,8 @@ class SubmitTranscriptionOperator(BaseOperator):
     :param wait_timeout: longest wait for the transcript (``execution_timeout`` also applies,
         even while deferred).
     :param revai_conn_id: the ``revai`` connection.
+    :param max_scan_jobs: how many recent jobs a retry reads, at most, to find the job an
+        earlier try submitted (on Airflow 3.3+ the task state store usually answers first).
     """
 
     template_fields: Sequence[str] = (
@@ -166,6 +199,7 @@ class SubmitTranscriptionOperator(BaseOperator):
         poll_interval: float = 30.0,
         wait_timeout: timedelta | float = DEFAULT_WAIT_TIMEOUT,
         revai_conn_id: str = RevAIHook.default_conn_name,
+        max_scan_jobs: int = 5000,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -206,6 +240,7 @@ class SubmitTranscriptionOperator(BaseOperator):
             wait_timeout if isinstance(wait_timeout, timedelta) else timedelta(seconds=wait_timeout)
         )
         self.revai_conn_id = revai_conn_id
+        self.max_scan_jobs = max_scan_jobs
         if media_url is not None and local_file is not None:
             raise RevAIInvalidInputError("media_url", "give media_url or local_file, not both.")
         mask_submission(None, source_auth_headers, {"notification_auth_headers": notification_auth_headers})
@@ -225,30 +260,86 @@ class SubmitTranscriptionOperator(BaseOperator):
         return validate_options({name: getattr(self, name) for name in JOB_OPTIONS})
 
     def execute(self, context: Context) -> str:
-        """Submit the job (and wait for it when asked); return the job id."""
+        """Submit the job, or reconnect to the one an earlier try submitted; return its id."""
         if (self.media_url is None) == (self.local_file is None):
             raise RevAIInvalidInputError(
                 "media_url",
                 "give exactly one media source: media_url (Rev AI downloads it) or local_file (uploaded).",
             )
         options = self.job_options()
-        if self.media_url is not None:
-            job = self.hook.submit_job(
-                self.media_url, source_auth_headers=self.source_auth_headers, **options
-            )
+        key = _task_key(context)
+        options["metadata"] = tag_metadata(options.get("metadata"), key)
+        job = self._earlier_job(context, key)
+        if job is not None:
+            self.log.info("Reusing Rev AI job %s (%s) submitted by an earlier try", job.id, job.status.value)
         else:
-            job = self.hook.submit_local_file(_media_file(self.local_file), **options)
+            job = self._submit_once(context, key, options)
         self._record(context, job)
-        self.log.info("Submitted Rev AI job %s (%s)", job.id, self.hook.settings.job_url(job.id))
+        self.log.info("Rev AI job %s: %s", job.id, self.hook.settings.job_url(job.id))
         if not self.wait_for_completion:
             return job.id
         deadline = self._deadline()
-        if self.deferrable:
+        if self.deferrable and not is_done(job):
             self.defer(
                 trigger=TranscriptTrigger(job.id, self.revai_conn_id, self.poll_interval, deadline),
                 method_name="execute_complete",
             )
         return self._poll(context, job, deadline).id
+
+    def on_kill(self) -> None:
+        """Say what a kill cannot do: Rev AI has no cancel, so the job runs (and bills) on."""
+        self.log.warning(
+            "Rev AI jobs cannot be cancelled: a submitted job keeps running and is billed. "
+            "A retry of this task reconnects to it instead of submitting again."
+        )
+
+    def _submit(self, options: dict[str, Any]) -> Job:
+        if self.media_url is not None:
+            return self.hook.submit_job(
+                self.media_url, source_auth_headers=self.source_auth_headers, **options
+            )
+        return self.hook.submit_local_file(_media_file(self.local_file), **options)
+
+    def _submit_once(self, context: Context, key: str, options: dict[str, Any]) -> Job:
+        """Submit; when the outcome is unknown, look for the job before submitting again."""
+        for attempt in (1, 2):
+            try:
+                job = self._submit(options)
+            except (RevAIConnectionError, RevAIServerError) as exc:
+                if isinstance(exc, RevAIConnectionError) and not exc.outcome_unknown:
+                    raise
+                self.log.warning("Rev AI job submission outcome unknown (%s); looking for the job", exc)
+                found = self._scan(context, key)
+                if found is not None:
+                    return found
+                if attempt == 2:
+                    raise
+                self.log.warning("No Rev AI job under key %s was created; submitting again", key)
+                continue
+            store = _state_store(context)
+            if store is not None:
+                store.set(STATE_STORE_KEY, job.id)
+            return job
+        raise AssertionError("unreachable")
+
+    def _earlier_job(self, context: Context, key: str) -> Job | None:
+        """Find the job an earlier try submitted: task state store first, then the job list."""
+        store = _state_store(context)
+        if store is not None:
+            job_id = store.get(STATE_STORE_KEY)
+            if isinstance(job_id, str) and job_id:
+                job = self.hook.get_job(job_id)
+                if job.status is not JobStatus.FAILED:
+                    return job
+                self.log.info("The earlier try's Rev AI job %s failed; submitting a new one", job_id)
+                return None
+        if _try_number(context) <= 1:
+            return None
+        return self._scan(context, key)
+
+    def _scan(self, context: Context, key: str) -> Job | None:
+        jobs = self.hook.list_jobs(limit=self.max_scan_jobs)
+        return find_reusable_job(jobs, key, not_before=_run_started(context))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Resume after the trigger fired: return the job id, or raise what the event means."""

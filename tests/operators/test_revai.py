@@ -18,6 +18,7 @@ from airflow_provider_rev.exceptions import (
     RevAIInvalidStateError,
     RevAIJobFailedError,
 )
+from airflow_provider_rev.idempotency import idempotency_key
 from airflow_provider_rev.operators import revai as operator_module
 from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
 from airflow_provider_rev.retry import RetryPolicy
@@ -45,8 +46,12 @@ TRANSCRIPT = {
 }
 
 
-def context() -> dict[str, Any]:
-    return {"ti": MagicMock()}
+def context(try_number: int = 1, **extra: Any) -> dict[str, Any]:
+    ti = MagicMock(dag_id="dag", run_id="run1", task_id="submit", map_index=-1, try_number=try_number)
+    return {"ti": ti, **extra}
+
+
+KEY = idempotency_key("dag", "run1", "submit", -1)
 
 
 def pushed(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +71,7 @@ class TestSubmit:
         assert op.execute(ctx) == "job1"
         assert revai_conn.received[0].json() == {
             "source_config": {"url": "https://media.example.com/a.wav"},
-            "metadata": "nightly",
+            "metadata": f"nightly [{KEY}]",
             "skip_diarization": True,
         }
         xcoms = pushed(ctx)
@@ -290,3 +295,95 @@ class TestFetch:
         with pytest.raises(RevAIInvalidInputError) as err:
             FetchTranscriptOperator(**args).execute(context())
         assert err.value.field == field and revai_conn.received == []
+
+
+class FakeStateStore:
+    """The task state store of Airflow 3.3+ (get/set of JSON values per task instance)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def listed(job_id: str, status: str, key: str = KEY, created: str = "2026-11-24T09:00:00Z") -> dict[str, Any]:
+    return {"id": job_id, "status": status, "created_on": created, "metadata": f"nightly [{key}]"}
+
+
+class TestPayOnce:
+    def op(self, **kwargs: Any) -> SubmitTranscriptionOperator:
+        return SubmitTranscriptionOperator(
+            task_id="submit", media_url="https://a/b.wav", metadata="nightly", **kwargs
+        )
+
+    def test_first_try_submits_without_scanning(self, revai_conn: ScriptedServer) -> None:
+        revai_conn.add("POST /jobs", Reply(200, IN_PROGRESS))
+        assert self.op().execute(context(try_number=1)) == "job1"
+        assert [r.method + " " + r.path for r in revai_conn.received] == ["POST /jobs"]
+
+    @pytest.mark.parametrize("status", ["in_progress", "transcribed"])
+    def test_retry_reconnects_to_the_earlier_job(self, revai_conn: ScriptedServer, status: str) -> None:
+        revai_conn.add(
+            "GET /jobs",
+            Reply(
+                200, [listed("other", "transcribed", key="airflow-revai:someoneelse"), listed("job1", status)]
+            ),
+        )
+        ctx = context(try_number=2)
+        assert self.op().execute(ctx) == "job1"
+        assert revai_conn.count("POST /jobs") == 0
+        assert pushed(ctx)["job"]["status"] == status
+
+    def test_retry_after_failed_job_submits_anew(self, revai_conn: ScriptedServer) -> None:
+        revai_conn.add("GET /jobs", Reply(200, [listed("job0", "failed")]))
+        revai_conn.add("POST /jobs", Reply(200, IN_PROGRESS))
+        assert self.op().execute(context(try_number=2)) == "job1"
+        assert revai_conn.count("POST /jobs") == 1
+
+    def test_scan_stops_at_the_runs_start(self, revai_conn: ScriptedServer) -> None:
+        from datetime import UTC, datetime
+
+        old = listed("job0", "transcribed", created="2026-11-20T00:00:00Z")
+        revai_conn.add("GET /jobs", Reply(200, [old]))
+        revai_conn.add("POST /jobs", Reply(200, IN_PROGRESS))
+        dag_run = MagicMock(start_date=datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+        assert self.op().execute(context(try_number=3, dag_run=dag_run)) == "job1"
+
+    def test_state_store_answers_before_any_scan(self, revai_conn: ScriptedServer) -> None:
+        store = FakeStateStore()
+        revai_conn.add("POST /jobs", Reply(200, IN_PROGRESS))
+        assert self.op().execute(context(task_state_store=store)) == "job1"
+        assert store.values == {"revai_job_id": "job1"}
+        revai_conn.received.clear()
+        revai_conn.add("GET /jobs/job1", Reply(200, TRANSCRIBED))
+        assert self.op().execute(context(try_number=2, task_state_store=store)) == "job1"
+        assert [r.method + " " + r.path for r in revai_conn.received] == ["GET /jobs/job1"]
+
+    @pytest.mark.parametrize("failure", [Reply(503, {"title": "busy"}), Reply(drop=True)])
+    def test_unknown_outcome_finds_the_created_job(self, revai_conn: ScriptedServer, failure: Reply) -> None:
+        revai_conn.add("POST /jobs", failure)
+        revai_conn.add("GET /jobs", Reply(200, [listed("job1", "in_progress")]))
+        assert self.op().execute(context()) == "job1"
+        assert revai_conn.count("POST /jobs") == 1
+
+    def test_unknown_outcome_without_job_submits_again(self, revai_conn: ScriptedServer) -> None:
+        revai_conn.add("POST /jobs", Reply(503, {}), Reply(200, IN_PROGRESS))
+        revai_conn.add("GET /jobs", Reply(200, []))
+        assert self.op().execute(context()) == "job1"
+        assert revai_conn.count("POST /jobs") == 2
+
+    def test_metadata_too_long_with_the_tag(self, revai_conn: ScriptedServer) -> None:
+        op = SubmitTranscriptionOperator(task_id="s", media_url="https://a/b.wav", metadata="m" * 500)
+        with pytest.raises(RevAIInvalidInputError, match="Shorten it to 471 characters") as err:
+            op.execute(context())
+        assert err.value.field == "metadata" and revai_conn.received == []
+
+    def test_wait_mode_reconnects_and_returns_transcribed_job(self, revai_conn: ScriptedServer) -> None:
+        revai_conn.add("GET /jobs", Reply(200, [listed("job1", "transcribed")]))
+        op = self.op(wait_for_completion=True, deferrable=True)
+        assert op.execute(context(try_number=2)) == "job1"
+        assert revai_conn.count("POST /jobs") == 0

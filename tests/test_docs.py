@@ -1,0 +1,31 @@
+"""Code in the docs is the code the example DAGs run."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNIPPET = re.compile(r"<!-- example: (?P<file>\S+) (?P<region>\S+) -->\n```python\n(?P<code>.*?)\n```", re.S)
+
+
+def region(file: str, name: str) -> str:
+    source = (ROOT / "example_dags" / file).read_text()
+    match = re.search(rf"# \[START {name}\]\n(.*?)\n\s*# \[END {name}\]", source, re.S)
+    assert match, f"{file} has no region {name}"
+    return textwrap.dedent(match.group(1))
+
+
+SNIPPETS = [(doc.name, m) for doc in sorted((ROOT / "docs").glob("*.md")) for m in SNIPPET.finditer(doc.read_text())]
+
+
+@pytest.mark.parametrize(("doc", "match"), SNIPPETS, ids=[f"{d}:{m['region']}" for d, m in SNIPPETS])
+def test_doc_snippets_match_example_dags(doc: str, match: re.Match[str]) -> None:
+    assert match["code"] == region(match["file"], match["region"])
+
+
+def test_there_are_snippets() -> None:
+    assert len(SNIPPETS) >= 3

@@ -12,9 +12,17 @@ from dataclasses import dataclass, field
 
 _TEXT_ELEMENT = re.compile(rb'"type"\s*:\s*"text"')
 _SPEAKER = re.compile(rb'"speaker"\s*:\s*(\d+)')
-_TEXT_LINE = re.compile(r"^Speaker (\d+)\s{2,}\d{2}:\d{2}:\d{2}\s{2,}(.*)$")
-_CUE_TIMING = re.compile(r"-->")
-_WORD = re.compile(r"\w", re.UNICODE)
+#: Whitespace-separated tokens without a letter or digit ("-", "..."): not words.
+_NOT_A_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
+#: "Speaker 0    00:00:00    " starting a line of Rev AI's plain-text format (three tokens).
+_TEXT_PREFIX = re.compile(r"^Speaker (\d+)\s{2,}\d{2}:\d{2}:\d{2}\s{2,}", re.MULTILINE)
+#: Caption lines that are not spoken text: cue numbers, timings, the WEBVTT header.
+_CUE_META = re.compile(r"^(?:\d+|WEBVTT.*|.*-->.*)$", re.MULTILINE)
+
+
+def _word_count(text: str) -> int:
+    """Count tokens with a letter or digit in them ("world," counts, "-" does not)."""
+    return len(text.split()) - len(_NOT_A_WORD.findall(text))
 
 
 @dataclass
@@ -58,18 +66,12 @@ class TranscriptStats:
             self.words += len(_TEXT_ELEMENT.findall(data))
             self.speakers.update(int(m) for m in _SPEAKER.findall(data))
             return
-        for line in data.decode("utf-8", errors="replace").splitlines():
-            self._count_line(line.strip())
-
-    def _count_line(self, line: str) -> None:
-        if not line:
-            return
+        text = data.decode("utf-8", errors="replace")
+        words = _word_count(text)
         if self.fmt == "text":
-            match = _TEXT_LINE.match(line)
-            if match:
-                self.speakers.add(int(match.group(1)))
-                line = match.group(2)
+            speakers = _TEXT_PREFIX.findall(text)
+            self.speakers.update(int(s) for s in speakers)
+            words -= 3 * len(speakers)
         elif self.fmt in ("srt", "vtt"):
-            if line.isdigit() or _CUE_TIMING.search(line) or line.startswith("WEBVTT"):
-                return
-        self.words += sum(1 for token in line.split() if _WORD.search(token))
+            words -= sum(_word_count(line) for line in _CUE_META.findall(text))
+        self.words += words

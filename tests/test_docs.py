@@ -19,7 +19,9 @@ def region(file: str, name: str) -> str:
     return textwrap.dedent(match.group(1))
 
 
-SNIPPETS = [(doc.name, m) for doc in sorted((ROOT / "docs").glob("*.md")) for m in SNIPPET.finditer(doc.read_text())]
+SNIPPETS = [
+    (doc.name, m) for doc in sorted((ROOT / "docs").glob("*.md")) for m in SNIPPET.finditer(doc.read_text())
+]
 
 
 @pytest.mark.parametrize(("doc", "match"), SNIPPETS, ids=[f"{d}:{m['region']}" for d, m in SNIPPETS])

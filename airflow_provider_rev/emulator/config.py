@@ -1,0 +1,72 @@
+"""Configuration of an emulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from airflow_provider_rev.emulator.faults import FaultConfig
+
+DEFAULT_TOKEN = "emulator-token"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8808
+API_PREFIX = "/speechtotext/v1"
+#: Multipart uploads above this many bytes get 413 (Rev's limit is "< 2 GB").
+DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Settings of one emulator; every duration is in emulated seconds (see ``clock_speed``).
+
+    :param token: the only access token accepted (``Authorization: Bearer <token>``).
+    :param processing_seconds: fixed processing time of every job.
+    :param seconds_per_audio_second: extra processing time per second of audio.
+    :param nlp_seconds: summary/translation time after transcription (``None``: ``processing_seconds``).
+    :param min_duration_seconds: shorter media fails with ``duration_too_short``.
+    :param max_duration_seconds: longer media fails with ``duration_exceeded`` (17 h, Rev's maximum).
+    :param max_upload_bytes: multipart uploads above this size get 413.
+    :param balance_seconds: starting account balance; each transcribed job costs ``ceil(duration)`` seconds
+        times its speaker channels (``test_mode`` jobs are free); a job that does not fit fails
+        ``insufficient_balance``.
+    :param email: account e-mail returned by ``GET /account``.
+    :param media_root: extra directory searched for sidecar transcripts (``<stem>.txt``).
+    :param allow_file_urls: accept ``file://`` media URLs (emulator extension).
+    :param allow_remote_media: download media from non-loopback hosts (off by default: CI stays offline).
+    :param download_timeout: seconds allowed per media download.
+    :param webhook_retry_seconds: interval between webhook attempts after a non-200 answer (Rev: 30 min).
+    :param webhook_retry_window_seconds: stop retrying this long after the first attempt (Rev: 24 h).
+    :param webhook_timeout_seconds: timeout of one webhook attempt (real seconds).
+    :param clock_speed: emulated seconds per real second (e.g. ``3600`` turns an hour into a second).
+    :param tick_seconds: how often (real seconds) the background task applies due transitions.
+    :param list_window_days: ``GET /jobs`` only lists jobs created within this many days.
+    :param seed: seed for job ids (``None``: random ids).
+    :param faults: random fault settings.
+    """
+
+    token: str = DEFAULT_TOKEN
+    processing_seconds: float = 2.0
+    seconds_per_audio_second: float = 0.0
+    nlp_seconds: float | None = None
+    min_duration_seconds: float = 1.0
+    max_duration_seconds: float = 17 * 3600.0
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    balance_seconds: int = 360_000
+    email: str = "emulator@example.com"
+    media_root: Path | None = None
+    allow_file_urls: bool = True
+    allow_remote_media: bool = False
+    download_timeout: float = 30.0
+    webhook_retry_seconds: float = 1800.0
+    webhook_retry_window_seconds: float = 86400.0
+    webhook_timeout_seconds: float = 10.0
+    clock_speed: float = 1.0
+    tick_seconds: float = 0.01
+    list_window_days: int = 30
+    seed: int | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    @property
+    def effective_nlp_seconds(self) -> float:
+        """Return how long summarization and translation take."""
+        return self.processing_seconds if self.nlp_seconds is None else self.nlp_seconds

@@ -1,0 +1,292 @@
+"""The job store and the job lifecycle (``in_progress`` -> ``transcribed`` | ``failed``)."""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_provider_rev.emulator.clock import Clock, format_timestamp
+from airflow_provider_rev.emulator.config import EmulatorConfig
+from airflow_provider_rev.emulator.errors import (
+    ProblemError,
+    invalid_job_state,
+    invalid_parameters,
+    job_not_found,
+)
+from airflow_provider_rev.emulator.media import MediaFailure, MediaInfo
+from airflow_provider_rev.emulator.options import JobOptions, SummarizationRequest, TranslationTarget
+from airflow_provider_rev.emulator.status import FailureCode, JobStatus, TaskStatus
+from airflow_provider_rev.emulator.transcripts import Transcript, build_transcript
+
+ID_ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 12
+MAX_LIST_LIMIT = 1000
+DEFAULT_LIST_LIMIT = 100
+
+
+@dataclass
+class SummarizationState:
+    """A job's summarization sub-job."""
+
+    request: SummarizationRequest
+    status: TaskStatus = TaskStatus.IN_PROGRESS
+    completed_at: datetime | None = None
+    failure: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Render the ``summarization`` member of the Job object."""
+        out: dict[str, Any] = {"model": self.request.model}
+        if self.request.prompt is not None:
+            out["prompt"] = self.request.prompt
+        if self.request.type is not None:
+            out["type"] = self.request.type.value
+        out["status"] = self.status.value
+        if self.completed_at is not None:
+            out["completed_on"] = format_timestamp(self.completed_at)
+        if self.failure is not None:
+            out["failure"] = self.failure
+        return out
+
+
+@dataclass
+class TranslationLanguageState:
+    """One target language of a job's translation sub-job."""
+
+    target: TranslationTarget
+    status: TaskStatus = TaskStatus.IN_PROGRESS
+    failure: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Render one ``translation.target_languages`` entry."""
+        out: dict[str, Any] = {"language": self.target.language, "model": self.target.model}
+        out["status"] = self.status.value
+        if self.failure is not None:
+            out["failure"] = self.failure
+        return out
+
+
+@dataclass
+class TranslationState:
+    """A job's translation sub-job."""
+
+    languages: list[TranslationLanguageState]
+    completed_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Render the ``translation`` member of the Job object."""
+        out: dict[str, Any] = {"target_languages": [lang.to_json() for lang in self.languages]}
+        if self.completed_at is not None:
+            out["completed_on"] = format_timestamp(self.completed_at)
+        return out
+
+    def language(self, code: str) -> TranslationLanguageState | None:
+        """Return the state of target language ``code`` if it was requested."""
+        return next((lang for lang in self.languages if lang.target.language == code), None)
+
+
+@dataclass
+class Job:
+    """One transcription job and everything the emulator knows about it."""
+
+    id: str
+    created_at: datetime
+    options: JobOptions
+    name: str | None = None
+    status: JobStatus = JobStatus.IN_PROGRESS
+    media: MediaInfo | None = None
+    sidecar: str | None = None
+    failure: FailureCode | None = None
+    failure_detail: str | None = None
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    delete_at: datetime | None = None
+    nlp_due_at: datetime | None = None
+    summarization: SummarizationState | None = None
+    translation: TranslationState | None = None
+    _transcript: Transcript | None = field(default=None, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        """Tell whether the job reached a terminal status."""
+        return self.status is not JobStatus.IN_PROGRESS
+
+    def to_json(self) -> dict[str, Any]:
+        """Render the Job object; absent values are omitted, never ``null``."""
+        out: dict[str, Any] = {"id": self.id, "status": self.status.value}
+        out["created_on"] = format_timestamp(self.created_at)
+        if self.completed_at is not None:
+            out["completed_on"] = format_timestamp(self.completed_at)
+        if self.name is not None:
+            out["name"] = self.name
+        if self.media is not None:
+            out["duration_seconds"] = self.media.duration_seconds
+        if self.failure is not None:
+            out["failure"] = self.failure.value
+            out["failure_detail"] = self.failure_detail
+        out.update(self.options.echo())
+        out["type"] = "async"
+        if self.summarization is not None:
+            out["summarization"] = self.summarization.to_json()
+        if self.translation is not None:
+            out["translation"] = self.translation.to_json()
+        return out
+
+    def transcript(self) -> Transcript:
+        """Return the (cached) transcript of a transcribed job."""
+        if self._transcript is None:
+            if self.media is None:
+                raise RuntimeError("job has no media information")
+            self._transcript = build_transcript(self.media, self.sidecar, self.options)
+        return self._transcript
+
+
+class JobStore:
+    """All jobs of one emulator, the account balance, and the time-driven transitions.
+
+    Only the server's event loop touches a store.
+    """
+
+    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self._ids = random.Random(config.seed)
+        self._jobs: dict[str, Job] = {}
+        self.balance_seconds = config.balance_seconds
+
+    def reset(self) -> None:
+        """Forget every job and restore the configured balance."""
+        self._jobs.clear()
+        self.balance_seconds = self.config.balance_seconds
+
+    def _new_id(self) -> str:
+        while True:
+            job_id = "".join(self._ids.choices(ID_ALPHABET, k=ID_LENGTH))
+            if job_id not in self._jobs:
+                return job_id
+
+    def create(self, options: JobOptions, name: str | None = None) -> Job:
+        """Store a new ``in_progress`` job."""
+        job = Job(self._new_id(), self.clock.now(), options, name)
+        if options.summarization is not None:
+            job.summarization = SummarizationState(options.summarization)
+        if options.translation is not None:
+            job.translation = TranslationState([TranslationLanguageState(t) for t in options.translation])
+        self._jobs[job.id] = job
+        return job
+
+    def get(self, job_id: str) -> Job:
+        """Return a job or raise the 404 problem."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise ProblemError(job_not_found())
+        return job
+
+    def find(self, job_id: str) -> Job | None:
+        """Return a job or ``None``."""
+        return self._jobs.get(job_id)
+
+    def all(self) -> list[Job]:
+        """Return every job, newest first."""
+        return list(reversed(self._jobs.values()))
+
+    def page(self, limit: int, starting_after: str | None) -> list[Job]:
+        """Return up to ``limit`` jobs of the listing window, newest first, older than ``starting_after``."""
+        cutoff = self.clock.now() - timedelta(days=self.config.list_window_days)
+        jobs = [job for job in self.all() if job.created_at >= cutoff]
+        if starting_after is not None:
+            index = next((i for i, job in enumerate(jobs) if job.id == starting_after), None)
+            if index is None:
+                raise ProblemError(
+                    invalid_parameters({"starting_after": [f"Could not find job with id {starting_after}"]})
+                )
+            jobs = jobs[index + 1 :]
+        return jobs[:limit]
+
+    def delete(self, job_id: str) -> None:
+        """Delete a finished job (or raise 404/409 problems)."""
+        job = self.get(job_id)
+        if not job.finished:
+            raise ProblemError(
+                invalid_job_state(
+                    job.status.value, ["transcribed", "failed"], "Job is in invalid state to be deleted"
+                )
+            )
+        del self._jobs[job_id]
+
+    def _processing_time(self, duration: float) -> timedelta:
+        seconds = self.config.processing_seconds + duration * self.config.seconds_per_audio_second
+        return timedelta(seconds=seconds)
+
+    def _check(self, job: Job, media: MediaInfo) -> MediaFailure | None:
+        if media.duration_seconds < self.config.min_duration_seconds:
+            return MediaFailure(FailureCode.DURATION_TOO_SHORT)
+        if media.duration_seconds > self.config.max_duration_seconds:
+            return MediaFailure(FailureCode.DURATION_EXCEEDED)
+        channels = job.options.speaker_channels_count
+        if channels and media.channels is not None and channels > media.channels:
+            return MediaFailure(
+                FailureCode.INVALID_MEDIA,
+                f"speaker_channels_count is {channels} but the media has {media.channels} channel(s)",
+            )
+        billed = 0 if job.options.test_mode else math.ceil(media.duration_seconds) * (channels or 1)
+        if billed > self.balance_seconds:
+            return MediaFailure(FailureCode.INSUFFICIENT_BALANCE)
+        self.balance_seconds -= billed
+        return None
+
+    def resolve(
+        self, job: Job, media: MediaInfo | None, sidecar: str | None, error: MediaFailure | None
+    ) -> None:
+        """Record the probe outcome of a job and schedule its completion."""
+        if job.id not in self._jobs or job.finished:
+            return
+        job.media, job.sidecar = media, sidecar
+        if error is None and media is not None:
+            error = self._check(job, media)
+        if error is not None:
+            job.failure, job.failure_detail = error.code, error.detail
+        duration = media.duration_seconds if media is not None and error is None else 0.0
+        job.due_at = max(job.created_at + self._processing_time(duration), self.clock.now())
+
+    def _finish(self, job: Job, now: datetime) -> None:
+        job.completed_at = job.due_at
+        job.status = JobStatus.FAILED if job.failure is not None else JobStatus.TRANSCRIBED
+        if job.options.delete_after_seconds is not None and job.completed_at is not None:
+            job.delete_at = job.completed_at + timedelta(seconds=job.options.delete_after_seconds)
+        if job.status is JobStatus.TRANSCRIBED:
+            job.nlp_due_at = (job.completed_at or now) + timedelta(seconds=self.config.effective_nlp_seconds)
+            return
+        failure = job.failure.value if job.failure is not None else None
+        if job.summarization is not None:
+            job.summarization.status, job.summarization.failure = TaskStatus.FAILED, failure
+        if job.translation is not None:
+            for lang in job.translation.languages:
+                lang.status, lang.failure = TaskStatus.FAILED, failure
+
+    def _finish_nlp(self, job: Job) -> None:
+        if job.summarization is not None:
+            job.summarization.status = TaskStatus.COMPLETED
+            job.summarization.completed_at = job.nlp_due_at
+        if job.translation is not None:
+            for lang in job.translation.languages:
+                lang.status = TaskStatus.COMPLETED
+            job.translation.completed_at = job.nlp_due_at
+        job.nlp_due_at = None
+
+    def advance(self) -> list[Job]:
+        """Apply every transition that is due now; return the jobs that just finished."""
+        now = self.clock.now()
+        finished: list[Job] = []
+        for job in list(self._jobs.values()):
+            if not job.finished and job.due_at is not None and job.due_at <= now:
+                self._finish(job, now)
+                finished.append(job)
+            if job.nlp_due_at is not None and job.nlp_due_at <= now:
+                self._finish_nlp(job)
+            if job.delete_at is not None and job.delete_at <= now:
+                del self._jobs[job.id]
+        return finished

@@ -1,0 +1,91 @@
+"""The command line starts a server that answers, and stops cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from airflow_provider_rev.emulator import make_wav
+from airflow_provider_rev.emulator.cli import build_parser, config_from_args
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_cli_serves_and_stops(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    wav = make_wav(tmp_path / "a.wav", seconds=2)
+    command = [
+        sys.executable,
+        "-m",
+        "airflow_provider_rev.emulator",
+        "--port",
+        "0",
+        "--token",
+        "cli-token",
+        "--processing-seconds",
+        "0.05",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            assert match, line
+            api = match.group(1) + "/speechtotext/v1"
+            with requests.Session() as http:
+                assert http.get(api + "/account", timeout=5).status_code == 401
+                http.headers["Authorization"] = "Bearer cli-token"
+                job = http.post(api + "/jobs", json={"source_config": {"url": wav.as_uri()}}, timeout=5)
+                assert job.status_code == 200
+                assert http.get(f"{api}/jobs/{job.json()['id']}", timeout=5).status_code == 200
+        finally:
+            proc.send_signal(stop_signal)
+            _, stderr = proc.communicate(timeout=10)
+        assert proc.returncode == 0, stderr
+        assert "stopped" in stderr
+
+
+def test_cli_flags_map_to_config(tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        [
+            "--processing-seconds",
+            "3",
+            "--seconds-per-audio-second",
+            "0.5",
+            "--rate-limit-fraction",
+            "0.1",
+            "--retry-after",
+            "4",
+            "--error-fraction",
+            "0.2",
+            "--drop-fraction",
+            "0.05",
+            "--latency",
+            "0.01",
+            "--seed",
+            "9",
+            "--media-root",
+            str(tmp_path),
+            "--fault-routes",
+            "GET /jobs/{id}",
+        ]
+    )
+    config = config_from_args(args)
+    assert (args.host, args.port, config.token) == ("127.0.0.1", 8808, "emulator-token")
+    assert config.processing_seconds == 3 and config.seconds_per_audio_second == 0.5
+    assert config.media_root == tmp_path
+    faults = config.faults
+    assert (faults.rate_limit_fraction, faults.retry_after, faults.error_fraction) == (0.1, 4, 0.2)
+    assert (faults.drop_fraction, faults.latency, faults.seed) == (0.05, 0.01, 9)
+    assert faults.routes == frozenset({"GET /jobs/{id}"})
+
+
+def test_cli_rejects_bad_fractions() -> None:
+    with pytest.raises(SystemExit):
+        from airflow_provider_rev.emulator.cli import main
+
+        main(["--error-fraction", "2"])

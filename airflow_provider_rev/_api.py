@@ -434,6 +434,12 @@ class JobPager:
     done: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.page_size, bool) or not isinstance(self.page_size, int):
+            raise RevAIInvalidInputError("page_size", f"must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+        if not 0 < self.page_size <= MAX_PAGE_SIZE:
+            raise RevAIInvalidInputError(
+                "page_size", f"must be between 1 and {MAX_PAGE_SIZE}, got {self.page_size}."
+            )
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 0):
             raise RevAIInvalidInputError("limit", "must be a non-negative number of jobs, or None for all.")
         if self.limit is not None:

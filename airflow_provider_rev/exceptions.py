@@ -32,6 +32,8 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_rev.secrets import redact_text
+
 
 class RevAIError(AirflowException):
     """Root of every error this provider raises."""
@@ -102,15 +104,17 @@ class RevAIAPIError(RevAIError):
         endpoint: str | None = None,
     ) -> None:
         self.status = status
-        self.title = title
-        self.detail = detail
+        self.title = _scrub(title)
+        self.detail = _scrub(detail)
         self.type = type
-        self.parameters = dict(parameters or {})
+        self.parameters = {
+            name: [redact_text(str(m)) for m in msgs] for name, msgs in (parameters or {}).items()
+        }
         self.allowed_values = list(allowed_values or [])
-        self.current_value = current_value
-        self.body = dict(body or {})
+        self.current_value = _scrub(current_value)
+        self.body = _scrub_json(dict(body or {}))
         self.endpoint = endpoint
-        super().__init__(self._message())
+        super().__init__(redact_text(self._message()))
 
     def _message(self) -> str:
         parts = [f"Rev AI API error {self.status}"]
@@ -126,6 +130,22 @@ class RevAIAPIError(RevAIError):
             allowed = ", ".join(self.allowed_values) or "?"
             parts.append(f"current value {self.current_value!r}, allowed: {allowed}")
         return ": ".join(parts[:2]) + "".join(f" ({p})" for p in parts[2:])
+
+
+def _scrub(text: str | None) -> str | None:
+    """Server text may quote the request back (token, auth header, signed URL): hide those."""
+    return None if text is None else redact_text(text)
+
+
+def _scrub_json(value: Any) -> Any:
+    """:func:`_scrub` every string inside a decoded JSON body."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: _scrub_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_json(item) for item in value]
+    return value
 
 
 class RevAIBadRequestError(RevAIAPIError, _Permanent):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
-REDACTED = "REDACTED"
+from airflow_provider_rev.secrets import REDACTED, redact_text
 
 
 class _TolerantStrEnum(enum.StrEnum):
@@ -83,6 +83,10 @@ def format_timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _scrubbed(text: str | None) -> str | None:
+    return None if text is None else redact_text(text)
 
 
 def redact_url(url: str | None) -> str | None:
@@ -184,7 +188,7 @@ class Job:
             callback_url=redact_url(_as_str(data.get("callback_url"))),
             duration_seconds=_as_float(data.get("duration_seconds")),
             failure=FailureReason(failure) if isinstance(failure, str) else None,
-            failure_detail=_as_str(data.get("failure_detail")),
+            failure_detail=_scrubbed(_as_str(data.get("failure_detail"))),
             delete_after_seconds=_as_int(data.get("delete_after_seconds")),
             language=_as_str(data.get("language")),
             transcriber=_as_str(data.get("transcriber")),

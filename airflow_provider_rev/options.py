@@ -52,7 +52,7 @@ def _fail(field: str, message: str) -> RevAIInvalidInputError:
 
 def validate_job_id(job_id: object, field: str = "job_id") -> str:
     """Return ``job_id`` if it is a safe, non-empty Rev AI job id, else raise."""
-    if not isinstance(job_id, str) or not job_id.strip():
+    if not isinstance(job_id, str) or job_id.strip() in ("", "None"):
         raise _fail(field, "is empty; pass the id returned by the submit task (its XCom return_value).")
     if not _JOB_ID.match(job_id):
         raise _fail(
@@ -67,8 +67,14 @@ def validate_http_url(url: object, field: str, max_chars: int) -> str:
     """Return ``url`` if it is an absolute http(s) URL within ``max_chars``, else raise."""
     if not isinstance(url, str) or not url.strip():
         raise _fail(field, "is empty; give an http(s) URL Rev AI can download directly.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as err:
+        raise _fail(
+            field, f"is not a valid URL ({err}); give an absolute http(s) URL with a well-formed host."
+        ) from None
+    if parts.scheme not in ("http", "https") or not hostname:
         scheme = parts.scheme or "no scheme"
         raise _fail(
             field,
@@ -112,10 +118,8 @@ def _one_of(options: Mapping[str, Any], name: str, allowed: frozenset[str]) -> N
 def _check_segments(segments: object) -> None:
     if not isinstance(segments, list) or not segments:
         raise _fail("segments_to_transcribe", 'must be a non-empty list of {"start": s, "end": s}.')
-    previous_end = -1.0
-    for i, segment in enumerate(
-        sorted(segments, key=lambda s: s.get("start", 0) if isinstance(s, dict) else 0)
-    ):
+    checked: list[tuple[float, float, int]] = []
+    for i, segment in enumerate(segments):
         if not isinstance(segment, Mapping) or set(segment) != {"start", "end"}:
             raise _fail("segments_to_transcribe", f'item {i} must be {{"start": seconds, "end": seconds}}.')
         start, end = segment["start"], segment["end"]
@@ -123,9 +127,14 @@ def _check_segments(segments: object) -> None:
             raise _fail("segments_to_transcribe", f"item {i}: start and end must be numbers of seconds.")
         if start < 0 or end <= start:
             raise _fail("segments_to_transcribe", f"item {i}: need 0 <= start < end, got {start}..{end}.")
+        checked.append((start, end, i))
+    checked.sort()
+    for (_, previous_end, j), (start, _, i) in zip(checked, checked[1:], strict=False):
         if start < previous_end:
-            raise _fail("segments_to_transcribe", f"item {i} overlaps the previous segment.")
-        previous_end = end
+            raise _fail(
+                "segments_to_transcribe",
+                f"item {i} overlaps the previous segment (item {j}); segments must not overlap.",
+            )
 
 
 def _check_speaker_names(names: object) -> None:

@@ -34,9 +34,9 @@ test: lint typecheck pytest
 test-floor:
 	$(MAKE) pytest VENV=.venv-floor CONSTRAINTS=constraints/floor.txt
 
+# Emulator + local media server + example DAG through a real Airflow; see scripts/demo.py.
 demo: venv
-	@echo "make demo: the local Rev AI emulator and the example DAG are not in this build yet;"
-	@echo "the environment is ready in $(VENV) and 'make test' exercises the hook over real HTTP."
+	$(BIN)/python scripts/demo.py
 
 clean:
 	rm -rf .venv .venv-floor .demo .mypy_cache .ruff_cache .pytest_cache

@@ -83,6 +83,12 @@ class TranscriptSensor(BaseSensorOperator):
         result = self.poke(context)
         if isinstance(result, PokeReturnValue) and result.is_done:
             return result.xcom_value
+        self.log.info(
+            "Rev AI job %s: deferring to the triggerer, checking every %s s for up to %s s",
+            self.job_id,
+            self.poke_interval,
+            self.timeout,
+        )
         self.defer(
             trigger=TranscriptTrigger(
                 job_id=validate_job_id(self.job_id),
@@ -100,5 +106,5 @@ class TranscriptSensor(BaseSensorOperator):
             job = job_from_event(event)
         except RevAIWaitTimeoutError as exc:
             raise AirflowSensorTimeout(str(exc)) from exc
-        self.log.info(describe(job))
+        self.log.info("Resumed from the triggerer: %s", describe(job))
         return job.to_dict()

@@ -8,12 +8,14 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from airflow_provider_rev.emulator import make_wav
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "revai" / "fixtures"
 TOKEN = "test-token-5f2c9a"
@@ -183,3 +185,47 @@ def load_example_dag(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.dag
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+@dataclass
+class MediaServer:
+    """A loopback HTTP server over a folder of WAV files with sidecar transcripts."""
+
+    folder: Path
+    root_url: str
+
+    def add(self, name: str, seconds: float, transcript: str) -> str:
+        """Write ``<name>.wav`` and ``<name>.txt``; return the WAV's URL."""
+        make_wav(self.folder / f"{name}.wav", seconds=seconds)
+        (self.folder / f"{name}.txt").write_text(transcript)
+        return f"{self.root_url}/{name}.wav"
+
+
+def run_results(
+    dag_id: str, run_id: str
+) -> tuple[dict[tuple[str, int], str], dict[tuple[str, int, str], Any]]:
+    """Return the task states and XComs of one DAG run, keyed by (task id, map index[, key])."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        states = {
+            (ti.task_id, ti.map_index): str(ti.state)
+            for ti in session.scalars(
+                select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+            )
+        }
+        xcoms = {
+            (row.task_id, row.map_index, row.key): row.value
+            for row in session.scalars(
+                select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
+            )
+        }
+    return states, xcoms

@@ -31,3 +31,23 @@ def test_doc_snippets_match_example_dags(doc: str, match: re.Match[str]) -> None
 
 def test_there_are_snippets() -> None:
     assert len(SNIPPETS) >= 3
+
+
+PYTHON_BLOCKS = [
+    (doc.name, block)
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for block in re.findall(r"```python\n(.*?)\n```", doc.read_text(), re.S)
+]
+
+
+@pytest.mark.parametrize(
+    ("doc", "code"), PYTHON_BLOCKS, ids=[f"{d}:{i}" for i, (d, _) in enumerate(PYTHON_BLOCKS)]
+)
+def test_python_blocks_compile(doc: str, code: str) -> None:
+    compile(code, doc, "exec")
+
+
+def test_doc_links_resolve() -> None:
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"

@@ -8,6 +8,7 @@ waited for it.
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from airflow_provider_rev.exceptions import RevAIError, RevAIJobFailedError, RevAIPermanentError
@@ -44,8 +45,25 @@ def is_done(job: Job) -> bool:
     return job.status is JobStatus.TRANSCRIBED
 
 
+def job_age_seconds(job: Job, now: datetime | None = None) -> float | None:
+    """Return how long the job has run (until completion, once complete), or ``None`` if unknown.
+
+    Measured from the job's own ``created_on``, so every waiting path (poke, reschedule,
+    trigger, a retry on another worker) reports the same figure.
+    """
+    if job.created_on is None:
+        return None
+    end = job.completed_on if job.completed_on is not None else (now or datetime.now(UTC))
+    return max(0.0, (end - job.created_on).total_seconds())
+
+
 def describe(job: Job, elapsed_seconds: float | None = None) -> str:
-    """Return the one-line progress report logged at every status check."""
+    """Return the one-line progress report logged at every status check.
+
+    :param elapsed_seconds: time to report; defaults to :func:`job_age_seconds`.
+    """
+    if elapsed_seconds is None:
+        elapsed_seconds = job_age_seconds(job)
     line = f"Rev AI job {job.id}: {job.status.value}"
     if elapsed_seconds is not None:
         line += f" after {elapsed_seconds:.0f} s"

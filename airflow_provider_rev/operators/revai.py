@@ -361,7 +361,6 @@ class SubmitTranscriptionOperator(BaseOperator):
 
     def _poll(self, context: Context, job: Job, deadline: float) -> Job:
         """Wait on the worker, checking every ``poll_interval`` seconds."""
-        started = time.monotonic()
         while not is_done(job):
             if time.time() + self.poll_interval > deadline:
                 raise RevAIWaitTimeoutError(f"Rev AI job {job.id} was still in progress at the deadline")
@@ -371,7 +370,7 @@ class SubmitTranscriptionOperator(BaseOperator):
             except RevAITransientError as exc:
                 self.log.warning("Rev AI job %s: %s; will check again", job.id, exc)
                 continue
-            self.log.info(describe(job, time.monotonic() - started))
+            self.log.info(describe(job))
         context["ti"].xcom_push(key=JOB_XCOM_KEY, value=job.to_dict())
         return job
 

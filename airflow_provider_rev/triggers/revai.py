@@ -63,7 +63,6 @@ class TranscriptTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Check the job until it is terminal, the deadline passes or a permanent error occurs."""
         hook = RevAIHook(self.revai_conn_id)
-        started = time.monotonic()
         failures = 0
         try:
             while True:
@@ -81,7 +80,7 @@ class TranscriptTrigger(BaseTrigger):
                     self.log.warning("Rev AI job %s: %s; checking again in %.0f s", self.job_id, exc, delay)
                 else:
                     failures = 0
-                    self.log.info(describe(job, time.monotonic() - started))
+                    self.log.info(describe(job))
                     if job.is_terminal:
                         yield TriggerEvent(event_for_job(job))
                         return

@@ -194,15 +194,19 @@ class RevAIJobFailedError(RevAIError, _Permanent):
     :param job_id: the failed job.
     :param failure: the API's ``failure`` code, e.g. ``download_failure``.
     :param failure_detail: the API's human-readable reason.
+    :param hint: what the caller can do about it, appended to the message.
     """
 
-    def __init__(self, job_id: str, failure: str | None, failure_detail: str | None) -> None:
+    def __init__(
+        self, job_id: str, failure: str | None, failure_detail: str | None, *, hint: str | None = None
+    ) -> None:
         self.job_id = job_id
         self.failure = failure
         self.failure_detail = failure_detail
         super().__init__(
             f"Rev AI job {job_id} failed: {failure or 'unknown failure'}"
             + (f" ({failure_detail})" if failure_detail else "")
+            + (f"; {hint}" if hint else "")
         )
 
 

@@ -453,7 +453,13 @@ class FetchTranscriptOperator(BaseOperator):
         """Return the job if it is transcribed; explain clearly why there is nothing to fetch."""
         job = self.hook.get_job(job_id)
         if job.status is JobStatus.FAILED:
-            raise RevAIJobFailedError(job.id, job.failure, job.failure_detail)
+            raise RevAIJobFailedError(
+                job.id,
+                job.failure,
+                job.failure_detail,
+                hint="there is nothing to fetch: a failed job has no transcript; fix the media and submit it "
+                "again in a new DAG run",
+            )
         if job.status is not JobStatus.TRANSCRIBED:
             raise RevAIInvalidStateError(
                 409,

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
-from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow.triggers.base import TriggerEvent
-from support import MediaServer, QuietHandler
 
 from airflow_provider_rev.emulator import RevAIEmulator
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
@@ -30,18 +25,6 @@ def airflow_db() -> None:
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
     )
-
-
-@pytest.fixture
-def media(tmp_path: Path) -> Iterator[MediaServer]:
-    folder = tmp_path / "media"
-    folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield MediaServer(folder, f"http://127.0.0.1:{server.server_address[1]}")
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -40,7 +41,11 @@ def test_fetch_while_in_progress_is_a_clear_retryable_error(
         assert not isinstance(early.value, AirflowFailException)
         assert f"Rev AI job {job_id} is in_progress" in str(early.value) and "retry" in str(early.value)
 
+        # Media are probed asynchronously and the hour counts from then: wait for the probe.
+        while "duration_seconds" not in (emu.job(job_id) or {}):
+            time.sleep(0.01)
         emu.advance_clock(3600)
+        assert emu.wait_for_job(job_id)["status"] == "transcribed"
         assert fetch.execute(task_context(try_number=2, task_id="fetch")).endswith("Not yet, then now.")
 
 

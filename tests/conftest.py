@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -46,3 +48,14 @@ def media(tmp_path: Path) -> Iterator[MediaServer]:
     yield MediaServer(folder, f"http://127.0.0.1:{server.server_address[1]}")
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """DAG runs need a metadata database: migrate a throwaway sqlite one once per session."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,17 +11,6 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_rev.emulator import RevAIEmulator
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """DAG runs need a metadata database: migrate a throwaway sqlite one once per session."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
     if latency:
         await asyncio.sleep(latency)
     action = core.faults.decide(route)
-    if action is not None and action.delay:
+    if action is not None and action.delay and not action.after_commit:
         await asyncio.sleep(action.delay)
     if action is not None and action.kind is FaultKind.DELAY:
         action = None
@@ -146,6 +146,8 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
         return fault_response(request, action)
     response = await _answer(request, handler)
     if action is not None:
+        if action.delay:
+            await asyncio.sleep(action.delay)
         core.recorder.mark_faulted(index, action.kind.value)
         return fault_response(request, action)
     return response

@@ -80,7 +80,8 @@ class ScriptedFault:
     :param after_commit: run the real handler first (e.g. create the job), then replace its response.
     :param drop: close the connection without an HTTP response instead of answering ``status``.
     :param retry_after: ``Retry-After`` header value in seconds (defaults to 1 for 429).
-    :param delay: seconds to wait before faulting.
+    :param delay: seconds to wait before faulting: before the handler runs, or with ``after_commit``
+        between the handler's commit and the faulty answer (a window in which to kill the client).
     """
 
     route: str | None = None

@@ -1,8 +1,8 @@
 """The worker dies after POST /jobs reached Rev AI and before the task recorded anything.
 
 The first try is a real ``dag.test()`` run in its own process, sharing the metadata
-database, like a worker. The emulator kills that process with SIGKILL the moment the
-submission arrives; the job is created all the same, and the task instance is left
+database, like a worker. The emulator creates the job, holds its answer back, and the test
+kills that process with SIGKILL as soon as the job exists; the task instance is left
 ``running`` at try 1 in the database. The retry is try 2 of that same task instance (its
 dag id, task id, run id and DAG run start read back from the database), followed by the
 fetch: it must find the job by its key instead of paying again.
@@ -18,6 +18,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +27,7 @@ import pytest
 from faults.fault_support import pushed, task_context
 from support import MediaServer
 
-from airflow_provider_rev.emulator import RecordedRequest, RevAIEmulator
+from airflow_provider_rev.emulator import RevAIEmulator
 from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
 
 DAG_FILE = Path(__file__).parent / "dags" / "faults_worker_loss.py"
@@ -78,13 +80,18 @@ def test_worker_killed_after_post_then_retry_bills_once(
         monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", conn)
         worker: list[subprocess.Popen[str]] = []
 
-        def kill_worker(request: RecordedRequest) -> None:
+        def kill_worker_once_the_job_exists() -> None:
+            while not emu.jobs():
+                time.sleep(0.01)
             worker[0].send_signal(signal.SIGKILL)
 
-        unsubscribe = emu.on_request(kill_worker, "POST /jobs")
+        killer = threading.Thread(target=kill_worker_once_the_job_exists, daemon=True)
+        emu.inject("POST /jobs", 503, after_commit=True, delay=30)  # the answer never arrives in time
         worker.append(start_first_try(url))
+        killer.start()
         output, _ = worker[0].communicate(timeout=120)
-        unsubscribe()
+        killer.join(timeout=10)
+        emu.clear_faults()
         assert worker[0].returncode == -signal.SIGKILL, output[-2000:]
         assert emu.request_counts["POST /jobs"] == 1
         [orphan] = emu.jobs()  # the job exists, but the dead try never recorded its id

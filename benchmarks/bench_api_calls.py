@@ -29,15 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import requests
 
-from airflow_provider_rev.emulator import FaultConfig, RevAIEmulator, make_wav
+from airflow_provider_rev.emulator import FaultConfig, RevAIEmulator, make_wav, serve_media
 
 CONN_ID = "revai_bench_calls"
 GET_JOB = "GET /jobs/{id}"
@@ -107,39 +105,6 @@ class Settings:
 
 
 # ---- set-up and measurement helpers ------------------------------------------------------------
-
-
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        return  # e.g. an emulator stopped mid-download; nothing to report
-
-
-class MediaServer:
-    """Serve a folder of WAV files on 127.0.0.1 for the emulator to download."""
-
-    def __init__(self, folder: Path) -> None:
-        self.server = _QuietServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(folder)))
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> MediaServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class ConnectionSampler:
@@ -851,16 +816,16 @@ def main(argv: Sequence[str] | None = None) -> Report:
     minutes = settings.job_minutes()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        MediaServer(Path(tmp)) as media_server,
+        serve_media(Path(tmp)) as media_root,
         restored_environment(),
         hook_waits_on_emulator_clock(settings.clock_speed),
     ):
         for m in sorted(set(minutes)):
             make_wav(Path(tmp) / f"{m}min.wav", seconds=m * 60, rate=WAV_RATE, frequency=1.0)
-        media = [f"{media_server.url}/{m}min.wav" for m in minutes]
+        media = [f"{media_root}/{m}min.wav" for m in minutes]
         # Import Airflow and run each path once first, so no figure includes one-off costs.
         warm = replace(settings, retries=0)
-        shortest = [f"{media_server.url}/{min(minutes)}min.wav"]
+        shortest = [f"{media_root}/{min(minutes)}min.wav"]
         run_ours(warm, shortest, "warm-up", ours_operator_job, faults=False)
         run_ours(warm, shortest, "warm-up", ours_sensor_job, faults=False)
         report.waiting = [

@@ -14,7 +14,6 @@ What it does, with nothing but this repository and its virtualenv:
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import re
@@ -22,16 +21,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-from airflow_provider_rev.emulator import DEFAULT_TOKEN, make_wav
+from airflow_provider_rev.emulator import DEFAULT_TOKEN, make_wav, serve_media
 from airflow_provider_rev.models import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,25 +56,6 @@ class DemoResult:
     transcript_text: str = ""
     outputs: dict[str, Path] = field(default_factory=dict)
     emulator_url: str = ""
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the demo's output to what matters."""
-
-
-@contextmanager
-def media_server(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on a free loopback port; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -179,7 +156,7 @@ def run(workdir: Path, processing_seconds: float = 4.0) -> DemoResult:
     result = DemoResult(workdir=workdir)
     log_path = workdir / "airflow.log"
 
-    with media_server(media) as media_root, emulator(workdir / "emulator.log", processing_seconds) as emu_url:
+    with serve_media(media) as media_root, emulator(workdir / "emulator.log", processing_seconds) as emu_url:
         result.emulator_url = emu_url
         print(f"Rev AI emulator on {emu_url}; sample media on {media_root}/sample.wav", flush=True)
         env = airflow_env(workdir, emu_url, f"{media_root}/sample.wav", transcripts.as_uri())

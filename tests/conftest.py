@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="revai-airflow-home-"))
@@ -19,7 +16,9 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "example_dags")
 
 import pytest  # noqa: E402
-from support import MediaServer, QuietHandler, ScriptedServer, connection_json  # noqa: E402
+from support import MediaServer, ScriptedServer, connection_json  # noqa: E402
+
+from airflow_provider_rev.emulator import serve_media  # noqa: E402
 
 
 @pytest.fixture
@@ -42,12 +41,8 @@ def media(tmp_path: Path) -> Iterator[MediaServer]:
     """A loopback media server over a fresh folder (WAVs with sidecar transcripts)."""
     folder = tmp_path / "media"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield MediaServer(folder, f"http://127.0.0.1:{server.server_address[1]}")
-    server.shutdown()
-    server.server_close()
+    with serve_media(folder) as root_url:
+        yield MediaServer(folder, root_url)
 
 
 @pytest.fixture(scope="session")

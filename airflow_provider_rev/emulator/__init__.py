@@ -103,6 +103,7 @@ from airflow_provider_rev.emulator.config import (
     EmulatorConfig,
 )
 from airflow_provider_rev.emulator.faults import FaultConfig, ScriptedFault
+from airflow_provider_rev.emulator.media_server import serve_media
 from airflow_provider_rev.emulator.recording import RecordedRequest
 from airflow_provider_rev.emulator.samples import make_wav
 from airflow_provider_rev.emulator.server import RevAIEmulator, running_emulator
@@ -125,4 +126,5 @@ __all__ = [
     "WebhookDelivery",
     "make_wav",
     "running_emulator",
+    "serve_media",
 ]

@@ -281,7 +281,13 @@ class SubmitTranscriptionOperator(BaseOperator):
         deadline = self._deadline()
         if self.deferrable and not is_done(job):
             self.defer(
-                trigger=TranscriptTrigger(job.id, self.revai_conn_id, self.poll_interval, deadline),
+                trigger=TranscriptTrigger(
+                    job.id,
+                    self.revai_conn_id,
+                    self.poll_interval,
+                    deadline,
+                    first_check_at=time.time() + self.poll_interval,
+                ),
                 method_name="execute_complete",
             )
         return self._poll(context, job, deadline).id

@@ -95,6 +95,7 @@ class TranscriptSensor(BaseSensorOperator):
                 revai_conn_id=self.revai_conn_id,
                 poll_interval=self.poke_interval,
                 end_time=time.time() + self.timeout,
+                first_check_at=time.time() + self.poke_interval,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

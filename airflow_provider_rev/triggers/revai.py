@@ -33,6 +33,10 @@ class TranscriptTrigger(BaseTrigger):
     :param end_time: wall-clock deadline (epoch seconds). A deadline survives triggerer
         restarts, unlike a duration, and Airflow's ``execution_timeout`` does not apply
         while a task is deferred.
+    :param first_check_at: wall-clock time (epoch seconds) of the first check. A task that
+        has just checked the job defers with ``now + poll_interval`` so the trigger does not
+        repeat that check at once; a trigger re-created after a triggerer restart, when this
+        moment has passed, checks immediately.
     """
 
     def __init__(
@@ -41,12 +45,14 @@ class TranscriptTrigger(BaseTrigger):
         revai_conn_id: str = RevAIHook.default_conn_name,
         poll_interval: float = 30.0,
         end_time: float | None = None,
+        first_check_at: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.job_id = validate_job_id(job_id)
         self.revai_conn_id = revai_conn_id
         self.poll_interval = float(poll_interval)
         self.end_time = float(end_time) if end_time is not None else None
+        self.first_check_at = float(first_check_at) if first_check_at is not None else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the classpath and JSON-native kwargs that rebuild this trigger."""
@@ -57,6 +63,7 @@ class TranscriptTrigger(BaseTrigger):
                 "revai_conn_id": self.revai_conn_id,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "first_check_at": self.first_check_at,
             },
         )
 
@@ -65,6 +72,7 @@ class TranscriptTrigger(BaseTrigger):
         hook = RevAIHook(self.revai_conn_id)
         failures = 0
         try:
+            await self._until_first_check()
             while True:
                 delay = self.poll_interval
                 try:
@@ -98,6 +106,15 @@ class TranscriptTrigger(BaseTrigger):
                 await asyncio.sleep(delay)
         finally:
             await hook.aclose()
+
+    async def _until_first_check(self) -> None:
+        """Sleep until ``first_check_at`` (never past ``end_time``); at once if it has passed."""
+        if self.first_check_at is None:
+            return
+        wake = self.first_check_at if self.end_time is None else min(self.first_check_at, self.end_time)
+        pause = wake - time.time()
+        if pause > 0:
+            await asyncio.sleep(pause)
 
     async def _final_check(self, hook: RevAIHook) -> TriggerEvent | None:
         """Check once more at the deadline, so a job finishing just in time is not lost."""

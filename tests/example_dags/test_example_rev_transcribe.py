@@ -50,14 +50,13 @@ def test_submit_defer_resume_fetch(
     assert emulator.request_counts["POST /jobs"] == 1
 
     # The sensor checked once on the worker, deferred, and resumed from the trigger's event.
-    assert deferrals == [
-        {
-            "job_id": job_id,
-            "revai_conn_id": "revai_default",
-            "poll_interval": 0.0,
-            "end_time": deferrals[0]["end_time"],
-        }
-    ]
+    [deferral] = deferrals
+    assert {k: deferral[k] for k in ("job_id", "revai_conn_id", "poll_interval")} == {
+        "job_id": job_id,
+        "revai_conn_id": "revai_default",
+        "poll_interval": 0.0,
+    }
+    assert deferral["first_check_at"] < deferral["end_time"]
     assert f"Rev AI job {job_id}: deferring to the triggerer" in logs
     assert f"Resumed from the triggerer: Rev AI job {job_id}: transcribed" in logs
     assert emulator.request_counts["GET /jobs/{id}"] >= 2

@@ -397,7 +397,7 @@ class TestExampleDagRun:
 
     def test_trigger_kwargs_carry_no_secret(self, example_run: DagRunRecord) -> None:
         for kwargs in example_run.trigger_kwargs:
-            assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time"}
+            assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time", "first_check_at"}
             assert leaks(json.dumps(kwargs), example_run.secrets) == []
 
     @pytest.mark.xfail(
@@ -476,7 +476,7 @@ def test_trigger_kwargs_of_every_deferral_carry_no_secret(fake: FakeRevAI, secre
     for deferred in (submitted.value, sensed.value):
         classpath, kwargs = deferred.trigger.serialize()
         assert classpath == "airflow_provider_rev.triggers.revai.TranscriptTrigger"
-        assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time"}
+        assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time", "first_check_at"}
         dumped = json.dumps([kwargs, deferred.kwargs], default=str)
         assert leaks(dumped, secrets) == []
 

@@ -46,7 +46,9 @@ def test_serialize_round_trip_is_json_native() -> None:
     except ImportError:  # Airflow < 3.2 keeps serde in core
         from airflow.serialization.serde import serialize
 
-    trigger = TranscriptTrigger("job1", "revai_eu", poll_interval=15, end_time=1_900_000_000.5)
+    trigger = TranscriptTrigger(
+        "job1", "revai_eu", poll_interval=15, end_time=1_900_000_000.5, first_check_at=1_899_999_000.0
+    )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_rev.triggers.revai.TranscriptTrigger"
     assert kwargs == {
@@ -54,6 +56,7 @@ def test_serialize_round_trip_is_json_native() -> None:
         "revai_conn_id": "revai_eu",
         "poll_interval": 15.0,
         "end_time": 1_900_000_000.5,
+        "first_check_at": 1_899_999_000.0,
     }
     serialize(kwargs)
     assert json.loads(json.dumps(kwargs)) == kwargs
@@ -144,3 +147,18 @@ async def test_cancellation_propagates_and_closes_the_session(revai_conn: Script
 def test_bad_job_id_rejected_before_deferring() -> None:
     with pytest.raises(ValueError, match="job_id"):
         TranscriptTrigger("../etc")
+
+
+async def test_first_check_waits_until_first_check_at(revai_conn: ScriptedServer) -> None:
+    """A task that just checked defers with a later first check; a restarted trigger checks at once."""
+    revai_conn.add("GET /jobs/job1", Reply(200, {"id": "job1", "status": "transcribed"}))
+    later = TranscriptTrigger("job1", poll_interval=0.3, first_check_at=time.time() + 0.3)
+    started = time.monotonic()
+    [event] = await events_of(later)
+    assert event.payload["status"] == "transcribed" and time.monotonic() - started >= 0.25
+
+    revai_conn.add("GET /jobs/job1", Reply(200, {"id": "job1", "status": "transcribed"}))
+    overdue = TranscriptTrigger("job1", poll_interval=30, first_check_at=time.time() - 60)
+    started = time.monotonic()
+    [event] = await events_of(overdue)
+    assert event.payload["status"] == "transcribed" and time.monotonic() - started < 5

@@ -1,4 +1,4 @@
-"""Typed models of Rev AI's async API: job status, failure reasons, jobs and transcripts.
+"""Typed models of Rev AI's async API: jobs, transcripts and custom vocabularies.
 
 Parsing is tolerant on purpose: the API omits null fields, adds new fields and enum values
 over time, and writes timestamps with or without a trailing ``Z``. Unknown fields are kept
@@ -119,6 +119,24 @@ def _as_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _api_shape(model: Job | CustomVocabulary) -> dict[str, Any]:
+    """Serialise a resource model back to the API's JSON shape: nulls omitted, ``extra`` merged."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(model):
+        if f.name == "extra":
+            continue
+        value = getattr(model, f.name)
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = format_timestamp(value)
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        out[f.name] = value
+    out.update({k: v for k, v in model.extra.items() if k not in out})
+    return out
+
+
 @dataclass(frozen=True)
 class Job:
     """One Rev AI job as returned by ``GET /jobs/{id}``, ``POST /jobs`` or ``GET /jobs``.
@@ -205,25 +223,110 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict in the API's own shape (null fields omitted), fit for XCom."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name == "extra":
-                continue
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                value = format_timestamp(value)
-            elif isinstance(value, enum.Enum):
-                value = value.value
-            out[f.name] = value
-        out.update({k: v for k, v in self.extra.items() if k not in out})
-        return out
+        return _api_shape(self)
 
     @property
     def is_terminal(self) -> bool:
         """Whether the job reached ``transcribed`` or ``failed``."""
         return self.status.is_terminal
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether the job ended ``failed`` (a finished job that produced nothing usable)."""
+        return self.status == JobStatus.FAILED
+
+
+class VocabularyStatus(_TolerantStrEnum):
+    """Lifecycle state of a custom vocabulary.
+
+    A vocabulary ends ``complete`` (not ``completed``, unlike NLP jobs); only then can a job
+    use it through ``custom_vocabulary_id``.
+    """
+
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the vocabulary will never change state again."""
+        return self in VOCABULARY_TERMINAL_STATUSES
+
+
+VOCABULARY_TERMINAL_STATUSES: frozenset[VocabularyStatus] = frozenset(
+    {VocabularyStatus.COMPLETE, VocabularyStatus.FAILED}
+)
+
+
+@dataclass(frozen=True)
+class CustomVocabulary:
+    """One custom vocabulary as returned by ``POST /vocabularies`` or ``GET /vocabularies[/{id}]``.
+
+    ``callback_url`` is stored redacted (see :func:`redact_url`) and ``failure_detail``
+    scrubbed of registered secrets, so the object can be logged or pushed to XCom as is.
+    ``failure`` stays a plain string: the API documents one code (``internal_processing``)
+    and may add others.
+    """
+
+    id: str
+    status: VocabularyStatus
+    created_on: datetime | None = None
+    completed_on: datetime | None = None
+    metadata: str | None = None
+    callback_url: str | None = None
+    failure: str | None = None
+    failure_detail: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    _KNOWN = frozenset(
+        {
+            "id",
+            "status",
+            "created_on",
+            "completed_on",
+            "metadata",
+            "callback_url",
+            "failure",
+            "failure_detail",
+        }
+    )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CustomVocabulary:
+        """Build a vocabulary from an API body; absent keys become ``None``, unknown keys go to ``extra``."""
+        vocabulary_id = data.get("id")
+        if not isinstance(vocabulary_id, str) or not vocabulary_id:
+            raise ValueError(f"Rev AI custom vocabulary body has no usable 'id': {sorted(data)}")
+        return cls(
+            id=vocabulary_id,
+            status=VocabularyStatus(_as_str(data.get("status")) or VocabularyStatus.IN_PROGRESS),
+            created_on=parse_timestamp(data.get("created_on")),
+            completed_on=parse_timestamp(data.get("completed_on")),
+            metadata=_as_str(data.get("metadata")),
+            callback_url=redact_url(_as_str(data.get("callback_url"))),
+            failure=_as_str(data.get("failure")),
+            failure_detail=_scrubbed(_as_str(data.get("failure_detail"))),
+            extra={k: v for k, v in data.items() if k not in cls._KNOWN},
+        )
+
+    @classmethod
+    def from_xcom(cls, data: Mapping[str, Any]) -> CustomVocabulary:
+        """Rebuild a vocabulary from :meth:`to_dict` output (the shape pushed to XCom)."""
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict in the API's own shape (null fields omitted), fit for XCom."""
+        return _api_shape(self)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the vocabulary reached ``complete`` or ``failed``."""
+        return self.status.is_terminal
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether compiling the vocabulary failed; jobs cannot use it."""
+        return self.status == VocabularyStatus.FAILED
 
 
 @dataclass(frozen=True)

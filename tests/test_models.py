@@ -10,10 +10,13 @@ from support import SHARED_FIXTURES, shared_fixture
 
 from airflow_provider_rev.models import (
     TERMINAL_STATUSES,
+    VOCABULARY_TERMINAL_STATUSES,
+    CustomVocabulary,
     FailureReason,
     Job,
     JobStatus,
     Transcript,
+    VocabularyStatus,
     parse_timestamp,
     redact_url,
 )
@@ -154,3 +157,103 @@ def test_reference_transcripts_parse(name: str, words: int | None, speakers: lis
     assert transcript.to_dict() == body
     first = body["monologues"][0]
     assert transcript.monologues[0].text == "".join(e["value"] for e in first["elements"]).strip()
+
+
+def test_job_is_failed() -> None:
+    assert Job.from_dict({"id": "a", "status": "failed"}).is_failed
+    assert not Job.from_dict({"id": "a", "status": "transcribed"}).is_failed
+    assert not Job.from_dict({"id": "a", "status": "in_progress"}).is_failed
+
+
+def test_vocabulary_status_is_complete_not_completed() -> None:
+    assert {s.value for s in VocabularyStatus} == {"in_progress", "complete", "failed"}
+    assert VOCABULARY_TERMINAL_STATUSES == {VocabularyStatus.COMPLETE, VocabularyStatus.FAILED}
+    assert not VocabularyStatus.IN_PROGRESS.is_terminal
+    completed = VocabularyStatus("completed")
+    assert completed == "completed" and not completed.is_terminal and completed not in list(VocabularyStatus)
+
+
+VOCABULARY_IN_PROGRESS = {
+    "id": "cvgnDwmB6iXevn",
+    "status": "in_progress",
+    "created_on": "2026-11-24T09:00:00.12Z",
+    "metadata": "glossary v3",
+}
+
+
+def test_vocabulary_missing_fields_are_none_and_unknown_fields_kept() -> None:
+    vocabulary = CustomVocabulary.from_dict({**VOCABULARY_IN_PROGRESS, "phrase_count": 12})
+    assert vocabulary.id == "cvgnDwmB6iXevn"
+    assert vocabulary.status is VocabularyStatus.IN_PROGRESS and not vocabulary.is_terminal
+    assert vocabulary.created_on == datetime(2026, 11, 24, 9, 0, 0, 120000, tzinfo=UTC)
+    assert (
+        vocabulary.completed_on is None and vocabulary.failure is None and vocabulary.failure_detail is None
+    )
+    assert vocabulary.callback_url is None
+    assert vocabulary.extra == {"phrase_count": 12}
+    assert vocabulary.to_dict() == {
+        "id": "cvgnDwmB6iXevn",
+        "status": "in_progress",
+        "created_on": "2026-11-24T09:00:00.120000Z",
+        "metadata": "glossary v3",
+        "phrase_count": 12,
+    }
+
+
+def test_vocabulary_tolerates_odd_values() -> None:
+    vocabulary = CustomVocabulary.from_dict(
+        {"id": "cv1", "status": "queued", "created_on": "yesterday", "metadata": 7, "failure": None}
+    )
+    assert vocabulary.status == "queued" and not vocabulary.is_terminal and not vocabulary.is_failed
+    assert vocabulary.created_on is None and vocabulary.metadata is None and vocabulary.failure is None
+    assert CustomVocabulary.from_dict({"id": "cv2"}).status is VocabularyStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("body", [{"status": "complete"}, {"id": "", "status": "complete"}, {"id": 42}])
+def test_vocabulary_without_id_is_rejected(body: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="id"):
+        CustomVocabulary.from_dict(body)
+
+
+def test_complete_vocabulary() -> None:
+    vocabulary = CustomVocabulary.from_dict(
+        {**VOCABULARY_IN_PROGRESS, "status": "complete", "completed_on": "2026-11-24T09:00:06.5Z"}
+    )
+    assert vocabulary.status is VocabularyStatus.COMPLETE
+    assert vocabulary.is_terminal and not vocabulary.is_failed
+    assert vocabulary.completed_on == datetime(2026, 11, 24, 9, 0, 6, 500000, tzinfo=UTC)
+
+
+def test_failed_vocabulary_round_trips_through_json() -> None:
+    body = {
+        "id": "cvyTRMp1vMZVgg",
+        "status": "failed",
+        "created_on": "2026-11-24T09:00:00.12Z",
+        "completed_on": "2026-11-24T09:00:03.4Z",
+        "failure": "internal_processing",
+        "failure_detail": "Internal server error.",
+        "callback_url": "https://hooks.example.com/cv",
+        "brand_new": {"nested": [1, 2]},
+    }
+    vocabulary = CustomVocabulary.from_dict(body)
+    assert vocabulary.is_failed and vocabulary.is_terminal
+    assert vocabulary.failure == "internal_processing"
+    assert vocabulary.failure_detail == "Internal server error."
+    again = CustomVocabulary.from_xcom(json.loads(json.dumps(vocabulary.to_dict())))
+    assert again == vocabulary
+    assert set(vocabulary.to_dict()) == set(body)
+
+
+def test_vocabulary_callback_url_and_failure_detail_are_redacted() -> None:
+    vocabulary = CustomVocabulary.from_dict(
+        {
+            "id": "cv1",
+            "status": "failed",
+            "callback_url": "https://user:pw@hooks.example.com/cv?token=s3cr3t",
+            "failure_detail": "could not notify https://hooks.example.com/cv?token=s3cr3t",
+        }
+    )
+    assert vocabulary.callback_url == "https://REDACTED@hooks.example.com/cv?REDACTED"
+    assert vocabulary.failure_detail == "could not notify https://hooks.example.com/cv?REDACTED"
+    for text in (repr(vocabulary), json.dumps(vocabulary.to_dict())):
+        assert "s3cr3t" not in text and ":pw@" not in text

@@ -15,8 +15,9 @@ Command line (binds ``127.0.0.1:8808`` by default and accepts the token ``emulat
     export AIRFLOW_CONN_REVAI_DEFAULT='revai://:emulator-token@127.0.0.1:8808'
 
 Flags: ``--host --port --token --processing-seconds --seconds-per-audio-second --nlp-seconds
---min-duration-seconds --balance-seconds --max-upload-bytes --media-root --allow-remote-media
---webhook-retry-seconds --webhook-retry-window-seconds --clock-speed`` and the fault flags
+--vocabulary-seconds --min-duration-seconds --balance-seconds --max-upload-bytes --media-root
+--allow-remote-media --webhook-retry-seconds --webhook-retry-window-seconds --clock-speed``, the outcome
+switches ``--fail-summaries --fail-translation-languages de,fr --fail-vocabularies`` and the fault flags
 ``--rate-limit-fraction --retry-after --error-fraction --drop-fraction --latency --fault-routes --seed``;
 ``--verbose`` logs every request. SIGINT/SIGTERM stop it cleanly.
 
@@ -57,11 +58,26 @@ Behaviour
   transcript (URL media: the same URL with the extension replaced by ``.txt``; ``file://`` media:
   ``<stem>.txt`` next to the file or in ``media_root``; uploads: ``<stem>.txt`` in ``media_root``) with
   optional ``Speaker N:`` line prefixes, else placeholder words seeded by the media bytes.
+* Sub-jobs: each has its own schedule, counted from the moment the job is transcribed. Summarization
+  finishes after ``nlp_seconds``; translation target language ``i`` (0-based, in request order) after
+  ``nlp_seconds * (1 + 0.5 * i)``, so languages finish one after another, and ``translation.completed_on``
+  is set once every language has left ``in_progress`` (the last one's end). ``fail_summaries`` ends every
+  summarization ``failed`` and ``fail_translation_languages`` ends those target languages ``failed``
+  (``failure: "internal_processing"``; the other languages complete). When the job fails, its sub-jobs
+  fail at once with the job's failure code. A sub-job that ended (completed or failed) has ``completed_on``.
+* Custom vocabularies (``/vocabularies``): ``POST`` validates like the matching job options (1-50
+  ``{"phrases": [...]}`` objects with non-empty phrases, ``metadata`` <= 512, ``callback_url`` xor
+  ``notification_config``, boolean ``strict_custom_vocabulary``) and answers the vocabulary object
+  (``cv`` + 12 alphanumerics, seeded by ``seed`` separately from job ids). It goes ``in_progress`` ->
+  ``complete`` after ``vocabulary_seconds`` (default ``processing_seconds``) on the same clock as jobs, or
+  -> ``failed`` (``internal_processing``) with ``fail_vocabularies``. ``GET /vocabularies?limit=`` lists
+  newest first (default 100, 0..1000). ``POST /jobs`` with a ``custom_vocabulary_id`` that is unknown,
+  deleted, ``in_progress`` or ``failed`` -> 404 (after the 400 validation, for JSON and multipart).
 * Webhooks (``callback_url`` or ``notification_config``): ``POST {"job": <job>}`` as JSON with the
   configured ``Authorization`` header when the job is transcribed or fails (not when summary or
-  translation finish); any answer but 200 is retried every ``webhook_retry_seconds`` until
-  ``webhook_retry_window_seconds`` after the first attempt. Attempts are recorded
-  (:attr:`RevAIEmulator.webhook_deliveries`).
+  translation finish), ``POST {"custom_vocabulary": <vocabulary>}`` when a vocabulary completes or fails;
+  any answer but 200 is retried every ``webhook_retry_seconds`` until ``webhook_retry_window_seconds``
+  after the first attempt. Attempts are recorded (:attr:`RevAIEmulator.webhook_deliveries`).
 * ``delete_after_seconds``: the job disappears that long after completion (then 404).
 
 Choices where the reference is unconfirmed
@@ -75,14 +91,21 @@ Choices where the reference is unconfirmed
 * The multipart JSON part may be named ``options`` or ``config``; upload ``name`` is the base name of
   the part's filename (the Python SDK sends a full path).
 * ``machine_v2`` is still accepted as a transcriber. Unknown submission fields are ignored (pass-through).
-* ``custom_vocabulary_id`` is accepted and echoed without checking (no vocabulary API is emulated).
+* Custom vocabulary 404s (``GET``/``DELETE`` of an unknown id, or a job naming an unusable one) use
+  ``{"type": "https://www.rev.ai/api/v1/errors/custom-vocabulary-not-found", "title": "could not find
+  custom vocabulary", "status": 404}`` (plus a ``detail`` on job submission); Rev's exact body is
+  undocumented. ``DELETE /vocabularies/{id}`` answers 204 in any status (no 409 is documented).
+  ``/vocabularies/`` with a trailing slash (what the Python SDK sends) is the same route. Vocabularies are
+  listed without a time window and never expire; ``strict_custom_vocabulary`` and the phrases are not
+  echoed.
 * 400 bodies use the live ``parameters`` spelling. Bad ``source_config.url`` is reported under
   ``source_config.url`` with the same wording as the documented ``media_url`` message.
 * ``GET /jobs?starting_after=<unknown id>`` -> 400 (``parameters.starting_after``).
 * Summary/translation results: job not transcribed -> 409 (``allowed_values: ["transcribed"]``);
-  not requested (or language not requested) -> 404 problem; sub-job still running -> 409 with
-  ``allowed_values: ["completed"]``. Sub-jobs complete ``nlp_seconds`` after transcription and fail
-  when the job fails. Summaries/translations are derived deterministically (:mod:`.nlp`).
+  not requested (or language not requested) -> 404 problem; sub-job still running or failed -> 409 with
+  ``allowed_values: ["completed"]`` and ``current_value`` ``in_progress`` / ``failed``. The staggered
+  translation schedule above is an emulator choice. Summaries/translations are derived deterministically
+  (:mod:`.nlp`).
 * 429 answers carry ``Retry-After`` (seconds; not documented by Rev) and a problem body. Injected 502
   and 504 answers have an HTML body (as a gateway would send), 500/503 a problem body.
 * Content types: job/list/account/summary JSON ``application/json``; transcript JSON
@@ -90,7 +113,8 @@ Choices where the reference is unconfirmed
   ``text/vtt``) carry ``; charset=utf-8``; errors ``application/problem+json``.
 * ``text/plain`` transcripts: one ``Speaker N    HH:MM:SS    text`` line per monologue, joined by
   newlines, without a trailing newline.
-* Timestamps have millisecond precision (``2024-01-02T03:04:05.678Z``); job ids are 12 alphanumerics.
+* Timestamps have millisecond precision (``2024-01-02T03:04:05.678Z``); job ids are 12 alphanumerics,
+  vocabulary ids ``cv`` + 12.
 """
 
 from __future__ import annotations

@@ -41,7 +41,12 @@ from airflow_provider_rev.emulator.negotiation import (
     negotiate,
 )
 from airflow_provider_rev.emulator.nlp import summary_bullets, summary_text, translate
-from airflow_provider_rev.emulator.options import JobOptions, SummaryFormat, parse_options
+from airflow_provider_rev.emulator.options import (
+    JobOptions,
+    SummaryFormat,
+    parse_options,
+    parse_vocabulary_options,
+)
 from airflow_provider_rev.emulator.recording import UNMATCHED_ROUTE
 from airflow_provider_rev.emulator.state import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Job
 from airflow_provider_rev.emulator.status import JobStatus, TaskStatus
@@ -83,11 +88,14 @@ def problem_response(problem: Problem) -> web.Response:
 
 
 def route_template(request: web.Request) -> str:
-    """Return the request's route template relative to the API root, e.g. ``"GET /jobs/{id}"``."""
+    """Return the request's route template relative to the API root, e.g. ``"GET /jobs/{id}"``.
+
+    A trailing slash is dropped: ``/vocabularies/`` (what the Python SDK sends) counts as ``/vocabularies``.
+    """
     resource = request.match_info.route.resource
     if resource is None or request.match_info.http_exception is not None:
         return UNMATCHED_ROUTE
-    return f"{request.method} {resource.canonical.removeprefix(API_PREFIX)}"
+    return f"{request.method} {resource.canonical.removeprefix(API_PREFIX).rstrip('/')}"
 
 
 def fault_response(request: web.Request, action: FaultAction) -> web.Response:
@@ -202,6 +210,7 @@ async def _read_multipart(request: web.Request) -> tuple[JobOptions, FetchedMedi
         if saved is None:
             raise ProblemError(invalid_parameters({"media": ["The media field is required"]}))
         options = parse_options(payload, multipart=True, allow_file_urls=core.config.allow_file_urls)
+        _require_usable_vocabulary(core, options)
     except BaseException:
         if saved is not None:
             saved.unlink(missing_ok=True)
@@ -210,18 +219,31 @@ async def _read_multipart(request: web.Request) -> tuple[JobOptions, FetchedMedi
     return options, FetchedMedia(saved, owned=True, sidecar=sidecar), name
 
 
+def _require_usable_vocabulary(core: EmulatorCore, options: JobOptions) -> None:
+    if options.custom_vocabulary_id is not None:
+        core.vocabularies.require_complete(options.custom_vocabulary_id)
+
+
+async def _json_body(request: web.Request) -> Any:
+    data = await request.read()
+    if len(data) > MAX_JSON_BYTES:
+        raise ProblemError(payload_too_large())
+    return _decode_json(data, "body") if data else None
+
+
 async def submit_job(request: web.Request) -> web.Response:
-    """``POST /jobs``: JSON (media URL) or multipart (upload) submission."""
+    """``POST /jobs``: JSON (media URL) or multipart (upload) submission.
+
+    Validation errors answer 400; a ``custom_vocabulary_id`` that is not a ``complete`` vocabulary then 404.
+    """
     core = _core(request)
     if request.content_type == "multipart/form-data":
         options, upload, name = await _read_multipart(request)
         job = core.submit(options, name, upload)
     else:
-        data = await request.read()
-        if len(data) > MAX_JSON_BYTES:
-            raise ProblemError(payload_too_large())
-        payload = _decode_json(data, "body") if data else None
+        payload = await _json_body(request)
         options = parse_options(payload, multipart=False, allow_file_urls=core.config.allow_file_urls)
+        _require_usable_vocabulary(core, options)
         job = core.submit(options)
     return json_response(job.to_json())
 
@@ -317,6 +339,13 @@ async def get_captions(request: web.Request) -> web.Response:
     return _captions_body(request, _job(request), Job.transcript)
 
 
+def _require_completed(sub_job: str, status: TaskStatus) -> None:
+    """Answer 409 (``current_value`` ``in_progress`` or ``failed``) unless the sub-job completed."""
+    if status is not TaskStatus.COMPLETED:
+        detail = f"{sub_job} failed" if status is TaskStatus.FAILED else f"{sub_job} is in progress"
+        raise ProblemError(invalid_job_state(status.value, ["completed"], detail))
+
+
 async def get_summary(request: web.Request) -> web.Response:
     """``GET /jobs/{id}/transcript/summary`` (``application/json`` by default, or ``text/plain``)."""
     job = _job(request)
@@ -325,9 +354,7 @@ async def get_summary(request: web.Request) -> web.Response:
     summarization = job.summarization
     if summarization is None:
         raise ProblemError(resource_not_found("could not find summary", "Summarization was not requested"))
-    if summarization.status is not TaskStatus.COMPLETED:
-        detail = "Summarization is in progress or failed"
-        raise ProblemError(invalid_job_state(summarization.status.value, ["completed"], detail))
+    _require_completed("Summarization", summarization.status)
     request_options = summarization.request
     transcript = job.transcript()
     if media_type == TEXT:
@@ -343,9 +370,7 @@ def _translated(request: web.Request, job: Job) -> Transcript:
     if state is None:
         detail = f"Translation to {language} was not requested"
         raise ProblemError(resource_not_found("could not find translation", detail))
-    if state.status is not TaskStatus.COMPLETED:
-        detail = "Translation is in progress or failed"
-        raise ProblemError(invalid_job_state(state.status.value, ["completed"], detail))
+    _require_completed(f"Translation to {language}", state.status)
     return translate(job.transcript(), language)
 
 
@@ -360,6 +385,36 @@ async def get_translated_transcript(request: web.Request) -> web.Response:
 async def get_translated_captions(request: web.Request) -> web.Response:
     """``GET /jobs/{id}/captions/translation/{language}``."""
     return _captions_body(request, _job(request), lambda job: _translated(request, job))
+
+
+# ---- custom vocabularies ------------------------------------------------------------------------
+
+
+async def submit_vocabulary(request: web.Request) -> web.Response:
+    """``POST /vocabularies``: validate and store a custom vocabulary (``in_progress``)."""
+    options = parse_vocabulary_options(await _json_body(request))
+    return json_response(_core(request).submit_vocabulary(options).to_json())
+
+
+async def list_vocabularies(request: web.Request) -> web.Response:
+    """``GET /vocabularies?limit=``: newest first, a bare JSON array."""
+    limit = _int_param(request, "limit", 0, MAX_LIST_LIMIT)
+    vocabularies = _core(request).vocabularies.all()[: DEFAULT_LIST_LIMIT if limit is None else limit]
+    return json_response([vocabulary.to_json() for vocabulary in vocabularies])
+
+
+async def get_vocabulary(request: web.Request) -> web.Response:
+    """``GET /vocabularies/{id}``."""
+    return json_response(_core(request).vocabularies.get(request.match_info["id"]).to_json())
+
+
+async def delete_vocabulary(request: web.Request) -> web.Response:
+    """``DELETE /vocabularies/{id}``: 204 in any status."""
+    _core(request).vocabularies.delete(request.match_info["id"])
+    return web.Response(status=204)
+
+
+# ---- account ------------------------------------------------------------------------------------
 
 
 async def get_account(request: web.Request) -> web.Response:
@@ -383,6 +438,12 @@ def build_app(core: EmulatorCore) -> web.Application:
         ("GET", "/jobs/{id}/transcript/translation/{language}", get_translated_transcript),
         ("GET", "/jobs/{id}/captions/translation/{language}", get_translated_captions),
         ("GET", "/account", get_account),
+        ("POST", "/vocabularies", submit_vocabulary),
+        ("POST", "/vocabularies/", submit_vocabulary),
+        ("GET", "/vocabularies", list_vocabularies),
+        ("GET", "/vocabularies/", list_vocabularies),
+        ("GET", "/vocabularies/{id}", get_vocabulary),
+        ("DELETE", "/vocabularies/{id}", delete_vocabulary),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, API_PREFIX + path, handler)

@@ -15,6 +15,11 @@ from airflow_provider_rev.emulator.faults import FaultConfig
 from airflow_provider_rev.emulator.server import running_emulator
 
 
+def language_list(value: str) -> frozenset[str]:
+    """Parse ``"de,fr"`` into ``frozenset({"de", "fr"})`` (blanks and empty items ignored)."""
+    return frozenset(code.strip() for code in value.split(",") if code.strip())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
     parser = argparse.ArgumentParser(
@@ -28,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     add("--processing-seconds", type=float, default=2.0, help="fixed processing time per job")
     add("--seconds-per-audio-second", type=float, default=0.0, help="extra processing time per audio second")
     add("--nlp-seconds", type=float, default=None, help="summary/translation time (default: processing time)")
+    add(
+        "--vocabulary-seconds",
+        type=float,
+        default=None,
+        help="custom vocabulary processing time (default: processing time)",
+    )
+    add("--fail-summaries", action="store_true", help="every summarization ends failed")
+    add(
+        "--fail-translation-languages",
+        type=language_list,
+        default=frozenset(),
+        metavar="de,fr",
+        help="comma-separated translation target languages that end failed",
+    )
+    add("--fail-vocabularies", action="store_true", help="every custom vocabulary ends failed")
     add("--min-duration-seconds", type=float, default=1.0, help="shorter media fails duration_too_short")
     add("--balance-seconds", type=int, default=360_000, help="starting account balance in seconds")
     add("--max-upload-bytes", type=int, default=EmulatorConfig.max_upload_bytes, help="413 above this size")
@@ -65,6 +85,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         processing_seconds=args.processing_seconds,
         seconds_per_audio_second=args.seconds_per_audio_second,
         nlp_seconds=args.nlp_seconds,
+        vocabulary_seconds=args.vocabulary_seconds,
+        fail_summaries=args.fail_summaries,
+        fail_translation_languages=args.fail_translation_languages,
+        fail_vocabularies=args.fail_vocabularies,
         min_duration_seconds=args.min_duration_seconds,
         balance_seconds=args.balance_seconds,
         max_upload_bytes=args.max_upload_bytes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_rev.emulator.faults import FaultConfig
 
@@ -22,7 +23,13 @@ class EmulatorConfig:
     :param token: the only access token accepted (``Authorization: Bearer <token>``).
     :param processing_seconds: fixed processing time of every job.
     :param seconds_per_audio_second: extra processing time per second of audio.
-    :param nlp_seconds: summary/translation time after transcription (``None``: ``processing_seconds``).
+    :param nlp_seconds: summarization time after transcription (``None``: ``processing_seconds``); target
+        language ``i`` (0-based, request order) of a translation takes ``nlp_seconds * (1 + 0.5 * i)``.
+    :param vocabulary_seconds: custom vocabulary processing time (``None``: ``processing_seconds``).
+    :param fail_summaries: every summarization sub-job ends ``failed`` (``internal_processing``).
+    :param fail_translation_languages: these translation target languages end ``failed``
+        (``internal_processing``); the others complete. Any collection of codes is turned into a frozenset.
+    :param fail_vocabularies: every custom vocabulary ends ``failed`` (``internal_processing``).
     :param min_duration_seconds: shorter media fails with ``duration_too_short``.
     :param max_duration_seconds: longer media fails with ``duration_exceeded`` (17 h, Rev's maximum).
     :param max_upload_bytes: multipart uploads above this size get 413.
@@ -48,6 +55,10 @@ class EmulatorConfig:
     processing_seconds: float = 2.0
     seconds_per_audio_second: float = 0.0
     nlp_seconds: float | None = None
+    vocabulary_seconds: float | None = None
+    fail_summaries: bool = False
+    fail_translation_languages: frozenset[str] = frozenset()
+    fail_vocabularies: bool = False
     min_duration_seconds: float = 1.0
     max_duration_seconds: float = 17 * 3600.0
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -66,7 +77,19 @@ class EmulatorConfig:
     seed: int | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
 
+    def __post_init__(self) -> None:
+        """Accept any collection of language codes for ``fail_translation_languages`` (not a bare string)."""
+        languages: Any = self.fail_translation_languages
+        if isinstance(languages, str):
+            raise TypeError("fail_translation_languages takes a collection of language codes, not a string")
+        object.__setattr__(self, "fail_translation_languages", frozenset(languages))
+
     @property
     def effective_nlp_seconds(self) -> float:
-        """Return how long summarization and translation take."""
+        """Return how long summarization (and the first translation language) takes."""
         return self.processing_seconds if self.nlp_seconds is None else self.nlp_seconds
+
+    @property
+    def effective_vocabulary_seconds(self) -> float:
+        """Return how long a custom vocabulary takes to process."""
+        return self.processing_seconds if self.vocabulary_seconds is None else self.vocabulary_seconds

@@ -1,4 +1,4 @@
-"""The emulator's engine: owns the store, media fetching, webhooks, faults and the ticking clock."""
+"""The emulator's engine: job and vocabulary stores, media fetching, webhooks, faults and the clock."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from airflow_provider_rev.emulator.clock import Clock
 from airflow_provider_rev.emulator.config import EmulatorConfig
 from airflow_provider_rev.emulator.faults import FaultPlan
 from airflow_provider_rev.emulator.media import FetchedMedia, MediaFailure, MediaFetcher
-from airflow_provider_rev.emulator.options import JobOptions
+from airflow_provider_rev.emulator.options import JobOptions, VocabularyOptions
 from airflow_provider_rev.emulator.recording import RequestRecorder
 from airflow_provider_rev.emulator.state import Job, JobStore
 from airflow_provider_rev.emulator.status import FailureCode
-from airflow_provider_rev.emulator.webhooks import WebhookDispatcher
+from airflow_provider_rev.emulator.vocabularies import Vocabulary, VocabularyStore
+from airflow_provider_rev.emulator.webhooks import CUSTOM_VOCABULARY, JOB, WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class EmulatorCore:
         self.config = config
         self.clock = Clock(config.clock_speed)
         self.store = JobStore(config, self.clock)
+        self.vocabularies = VocabularyStore(config, self.clock)
         self.faults = FaultPlan(config.faults)
         self.recorder = RequestRecorder()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
@@ -94,6 +96,10 @@ class EmulatorCore:
         task.add_done_callback(self._tasks.discard)
         return job
 
+    def submit_vocabulary(self, options: VocabularyOptions) -> Vocabulary:
+        """Create a custom vocabulary; it finishes on the ticking clock like jobs do."""
+        return self.vocabularies.create(options)
+
     async def _process(self, job: Job, upload: FetchedMedia | None) -> None:
         if self._fetcher is None:
             raise RuntimeError("emulator core not started")
@@ -115,11 +121,15 @@ class EmulatorCore:
         self.advance()
 
     def advance(self) -> None:
-        """Apply due transitions and send webhooks for jobs that just finished."""
+        """Apply due transitions and send webhooks for jobs and vocabularies that just finished."""
         for job in self.store.advance():
-            target = job.options.webhook
-            if target is not None:
-                self.webhooks.schedule(job.id, target, job.to_json())
+            if job.options.webhook is not None:
+                self.webhooks.schedule(job.id, job.options.webhook, job.to_json(), JOB)
+        for vocabulary in self.vocabularies.advance():
+            if vocabulary.options.webhook is not None:
+                self.webhooks.schedule(
+                    vocabulary.id, vocabulary.options.webhook, vocabulary.to_json(), CUSTOM_VOCABULARY
+                )
         self.webhooks.dispatch_due()
 
     async def _tick_forever(self) -> None:
@@ -131,8 +141,9 @@ class EmulatorCore:
                 log.exception("emulator tick failed")
 
     def reset(self) -> None:
-        """Forget jobs, counters, faults and webhook records."""
+        """Forget jobs, vocabularies, counters, faults and webhook records."""
         self.store.reset()
+        self.vocabularies.reset()
         self.recorder.reset()
         self.faults.clear()
         self.webhooks.reset()

@@ -10,6 +10,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 INVALID_PARAMETERS_TYPE = "https://www.rev.ai/api/v1/errors/invalid-parameters"
 JOB_NOT_FOUND_TYPE = "https://www.rev.ai/api/v1/errors/job-not-found"
+VOCABULARY_NOT_FOUND_TYPE = "https://www.rev.ai/api/v1/errors/custom-vocabulary-not-found"
 INVALID_JOB_STATE_TYPE = "https://rev.ai/api/v1/errors/invalid-job-state"
 INVALID_JOB_PROPERTIES_TYPE = "https://rev.ai/api/v1/errors/invalid-job-properties"
 UNSUPPORTED_OUTPUT_FORMAT_TYPE = "https://www.rev.ai/api/v1/errors/unsupported-output-format"
@@ -71,6 +72,11 @@ def unauthorized() -> Problem:
 def job_not_found() -> Problem:
     """Build the 404 body for an unknown (or deleted) job id."""
     return Problem(404, "could not find job", JOB_NOT_FOUND_TYPE)
+
+
+def vocabulary_not_found(detail: str | None = None) -> Problem:
+    """Build the 404 body for an unknown, deleted or (on job submission) unusable custom vocabulary id."""
+    return Problem(404, "could not find custom vocabulary", VOCABULARY_NOT_FOUND_TYPE, detail)
 
 
 def resource_not_found(title: str, detail: str | None = None) -> Problem:

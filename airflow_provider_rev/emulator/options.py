@@ -1,4 +1,4 @@
-"""Parsing and validation of ``POST /jobs`` options into a typed :class:`JobOptions`."""
+"""Parsing and validation of ``POST /jobs`` and ``POST /vocabularies`` bodies into typed options."""
 
 from __future__ import annotations
 
@@ -145,9 +145,7 @@ class JobOptions:
     @property
     def webhook(self) -> UrlConfig | None:
         """Return where to send the completion webhook, if anywhere."""
-        if self.notification_config is not None:
-            return self.notification_config
-        return UrlConfig(self.callback_url) if self.callback_url is not None else None
+        return _webhook_target(self.notification_config, self.callback_url)
 
     def echo(self) -> dict[str, Any]:
         """Return the options the Job object echoes (never ``source_config``/``notification_config``)."""
@@ -167,6 +165,28 @@ class JobOptions:
         out["language"] = self.language
         out["transcriber"] = self.transcriber.value
         return out
+
+
+@dataclass(frozen=True)
+class VocabularyOptions:
+    """A validated ``POST /vocabularies`` body; ``phrases`` holds one tuple per submitted object."""
+
+    phrases: tuple[tuple[str, ...], ...]
+    metadata: str | None = None
+    callback_url: str | None = None
+    notification_config: UrlConfig | None = None
+    strict_custom_vocabulary: bool | None = None
+
+    @property
+    def webhook(self) -> UrlConfig | None:
+        """Return where to send the completion webhook, if anywhere."""
+        return _webhook_target(self.notification_config, self.callback_url)
+
+
+def _webhook_target(notification_config: UrlConfig | None, callback_url: str | None) -> UrlConfig | None:
+    if notification_config is not None:
+        return notification_config
+    return UrlConfig(callback_url) if callback_url is not None else None
 
 
 class _Checker:
@@ -366,6 +386,16 @@ def _translation(check: _Checker) -> tuple[TranslationTarget, ...] | None:
     return tuple(result)
 
 
+def _callback_url(check: _Checker) -> str | None:
+    raw = check.payload.get("callback_url")
+    return None if raw is None else check.url("callback_url", raw, MAX_CALLBACK_URL, False)
+
+
+def _one_webhook_target(check: _Checker) -> None:
+    if check.has("callback_url") and check.has("notification_config"):
+        check.fail("notification_config", "Only one of notification_config and callback_url may be set")
+
+
 def _cross_checks(check: _Checker, options: JobOptions, multipart: bool) -> None:
     payload = check.payload
     if not multipart:
@@ -373,8 +403,7 @@ def _cross_checks(check: _Checker, options: JobOptions, multipart: bool) -> None
             check.fail("source_config", "Only one of source_config and media_url may be set")
         elif not check.has("media_url") and not check.has("source_config"):
             check.fail("media_url", "The media_url field is required")
-    if check.has("callback_url") and check.has("notification_config"):
-        check.fail("notification_config", "Only one of notification_config and callback_url may be set")
+    _one_webhook_target(check)
     if check.has("custom_vocabulary_id") and check.has("custom_vocabularies"):
         check.fail(
             "custom_vocabularies", "custom_vocabularies cannot be used together with custom_vocabulary_id"
@@ -409,10 +438,7 @@ def parse_options(payload: Any, *, multipart: bool, allow_file_urls: bool = True
         raw = payload.get("media_url")
         media_url = None if raw is None else check.url("media_url", raw, MAX_MEDIA_URL, allow_file_urls)
         source = check.url_config("source_config", allow_file_urls)
-    raw_callback = payload.get("callback_url")
-    callback = (
-        None if raw_callback is None else check.url("callback_url", raw_callback, MAX_CALLBACK_URL, False)
-    )
+    callback = _callback_url(check)
     flags = {key: check.boolean(key) for key in (*ECHOED_FLAGS, *_OTHER_FLAGS)}
     transcriber = check.choice("transcriber", payload.get("transcriber"), {t.value for t in Transcriber})
     options = JobOptions(
@@ -436,6 +462,32 @@ def parse_options(payload: Any, *, multipart: bool, allow_file_urls: bool = True
         **flags,
     )
     _cross_checks(check, options, multipart)
+    if check.errors:
+        raise ProblemError(invalid_parameters(check.errors))
+    return options
+
+
+def parse_vocabulary_options(payload: Any) -> VocabularyOptions:
+    """Validate a ``POST /vocabularies`` body and return its options, or raise a 400 :class:`ProblemError`.
+
+    Same rules as the matching job options: 1-50 ``{"phrases": [...]}`` objects with non-empty phrase
+    strings, ``metadata`` up to 512 characters, ``callback_url`` or ``notification_config`` (not both),
+    boolean ``strict_custom_vocabulary``. Unknown fields are ignored.
+    """
+    if not isinstance(payload, dict):
+        raise ProblemError(invalid_parameters({"body": ["The request body must be a JSON object"]}))
+    check = _Checker(payload)
+    phrases = _vocabularies(check)
+    if not check.has("custom_vocabularies"):
+        check.fail("custom_vocabularies", "The custom_vocabularies field is required")
+    options = VocabularyOptions(
+        phrases=phrases or (),
+        metadata=check.string("metadata", MAX_METADATA),
+        callback_url=_callback_url(check),
+        notification_config=check.url_config("notification_config", False),
+        strict_custom_vocabulary=check.boolean("strict_custom_vocabulary"),
+    )
+    _one_webhook_target(check)
     if check.errors:
         raise ProblemError(invalid_parameters(check.errors))
     return options

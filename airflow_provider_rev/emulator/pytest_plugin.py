@@ -4,8 +4,9 @@ Enable it with ``pytest_plugins = ["airflow_provider_rev.emulator.pytest_plugin"
 
 The fixture yields a started :class:`~airflow_provider_rev.emulator.RevAIEmulator` with fast
 processing (``processing_seconds=0.05``). Mark a test with
-``@pytest.mark.revai_emulator(**overrides)`` to pass other :class:`EmulatorConfig` fields (register the
-marker in your pytest configuration when running with ``--strict-markers``).
+``@pytest.mark.revai_emulator(**overrides)`` to pass other :class:`EmulatorConfig` fields, e.g.
+``@pytest.mark.revai_emulator(fail_translation_languages={"de"}, vocabulary_seconds=60)``. The plugin
+registers the marker, so ``--strict-markers`` accepts it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ FAST_DEFAULTS = {
     "webhook_retry_seconds": 0.05,
     "webhook_retry_window_seconds": 2.0,
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``revai_emulator`` marker."""
+    config.addinivalue_line(
+        "markers", "revai_emulator(**overrides): EmulatorConfig fields for the revai_emulator fixture"
+    )
 
 
 @pytest.fixture

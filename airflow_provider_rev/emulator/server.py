@@ -201,6 +201,19 @@ class RevAIEmulator:
 
         return self.call(find)
 
+    def vocabularies(self) -> list[dict[str, Any]]:
+        """Return every stored custom vocabulary as the API renders it, newest first."""
+        return self.call(lambda core: [vocabulary.to_json() for vocabulary in core.vocabularies.all()])
+
+    def vocabulary(self, vocab_id: str) -> dict[str, Any] | None:
+        """Return one custom vocabulary as the API renders it, or ``None`` if unknown/deleted."""
+
+        def find(core: EmulatorCore) -> dict[str, Any] | None:
+            vocabulary = core.vocabularies.find(vocab_id)
+            return vocabulary.to_json() if vocabulary is not None else None
+
+        return self.call(find)
+
     def wait_for_job(self, job_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """Poll (in-process, uncounted) until the job leaves ``in_progress``; return it."""
         deadline = time.monotonic() + timeout
@@ -215,7 +228,7 @@ class RevAIEmulator:
             time.sleep(POLL_SECONDS)
 
     def advance_clock(self, seconds: float) -> None:
-        """Move emulated time forward (jobs, deletions and webhook retries fall due accordingly)."""
+        """Move emulated time forward; jobs, sub-jobs, vocabularies, deletions and webhook retries follow."""
         self.core.clock.advance(seconds)
         self.call(lambda core: None)
 
@@ -233,7 +246,7 @@ class RevAIEmulator:
         self.call(apply)
 
     def reset(self) -> None:
-        """Forget jobs, counters, faults and webhook records; restore the balance."""
+        """Forget jobs, vocabularies, counters, faults and webhook records; restore the balance."""
         self.call(lambda core: core.reset())
 
     # ---- requests ------------------------------------------------------------------------------

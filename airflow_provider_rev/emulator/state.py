@@ -1,4 +1,4 @@
-"""The job store and the job lifecycle (``in_progress`` -> ``transcribed`` | ``failed``)."""
+"""The job store and the job lifecycle (``in_progress`` -> ``transcribed`` | ``failed``) with sub-jobs."""
 
 from __future__ import annotations
 
@@ -26,16 +26,36 @@ ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 12
 MAX_LIST_LIMIT = 1000
 DEFAULT_LIST_LIMIT = 100
+#: Translation target ``i`` (0-based) completes ``nlp_seconds * (1 + TRANSLATION_STAGGER * i)`` after
+#: transcription, so languages finish one after another.
+TRANSLATION_STAGGER = 0.5
+
+
+@dataclass(kw_only=True)
+class SubJob:
+    """Progress of a summarization or of one translation language: due time, status and failure."""
+
+    status: TaskStatus = TaskStatus.IN_PROGRESS
+    due_at: datetime | None = None
+    finished_at: datetime | None = None
+    failure: str | None = None
+
+    def end_if_due(self, now: datetime, failure: str | None) -> None:
+        """End a running sub-job at its due time once that time has come (``failed`` if ``failure``)."""
+        if self.status is TaskStatus.IN_PROGRESS and self.due_at is not None and self.due_at <= now:
+            self.finish(self.due_at, failure)
+
+    def finish(self, at: datetime, failure: str | None = None) -> None:
+        """End the sub-job at ``at``: ``failed`` with ``failure`` if given, else ``completed``."""
+        self.status = TaskStatus.FAILED if failure is not None else TaskStatus.COMPLETED
+        self.finished_at, self.failure = at, failure
 
 
 @dataclass
-class SummarizationState:
+class SummarizationState(SubJob):
     """A job's summarization sub-job."""
 
     request: SummarizationRequest
-    status: TaskStatus = TaskStatus.IN_PROGRESS
-    completed_at: datetime | None = None
-    failure: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Render the ``summarization`` member of the Job object."""
@@ -45,20 +65,18 @@ class SummarizationState:
         if self.request.type is not None:
             out["type"] = self.request.type.value
         out["status"] = self.status.value
-        if self.completed_at is not None:
-            out["completed_on"] = format_timestamp(self.completed_at)
+        if self.finished_at is not None:
+            out["completed_on"] = format_timestamp(self.finished_at)
         if self.failure is not None:
             out["failure"] = self.failure
         return out
 
 
 @dataclass
-class TranslationLanguageState:
-    """One target language of a job's translation sub-job."""
+class TranslationLanguageState(SubJob):
+    """One target language of a job's translation sub-job (its own schedule and outcome)."""
 
     target: TranslationTarget
-    status: TaskStatus = TaskStatus.IN_PROGRESS
-    failure: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Render one ``translation.target_languages`` entry."""
@@ -71,7 +89,7 @@ class TranslationLanguageState:
 
 @dataclass
 class TranslationState:
-    """A job's translation sub-job."""
+    """A job's translation sub-job: one :class:`TranslationLanguageState` per target language."""
 
     languages: list[TranslationLanguageState]
     completed_at: datetime | None = None
@@ -86,6 +104,16 @@ class TranslationState:
     def language(self, code: str) -> TranslationLanguageState | None:
         """Return the state of target language ``code`` if it was requested."""
         return next((lang for lang in self.languages if lang.target.language == code), None)
+
+    def settle(self) -> None:
+        """Set ``completed_at`` (the last language's end) once every language has left ``in_progress``."""
+        if self.completed_at is not None or any(
+            lang.status is TaskStatus.IN_PROGRESS for lang in self.languages
+        ):
+            return
+        self.completed_at = max(
+            (lang.finished_at for lang in self.languages if lang.finished_at), default=None
+        )
 
 
 @dataclass
@@ -104,7 +132,6 @@ class Job:
     due_at: datetime | None = None
     completed_at: datetime | None = None
     delete_at: datetime | None = None
-    nlp_due_at: datetime | None = None
     summarization: SummarizationState | None = None
     translation: TranslationState | None = None
     _transcript: Transcript | None = field(default=None, repr=False)
@@ -172,9 +199,11 @@ class JobStore:
         """Store a new ``in_progress`` job."""
         job = Job(self._new_id(), self.clock.now(), options, name)
         if options.summarization is not None:
-            job.summarization = SummarizationState(options.summarization)
+            job.summarization = SummarizationState(request=options.summarization)
         if options.translation is not None:
-            job.translation = TranslationState([TranslationLanguageState(t) for t in options.translation])
+            job.translation = TranslationState(
+                [TranslationLanguageState(target=t) for t in options.translation]
+            )
         self._jobs[job.id] = job
         return job
 
@@ -253,29 +282,44 @@ class JobStore:
         job.due_at = max(job.created_at + self._processing_time(duration), self.clock.now())
 
     def _finish(self, job: Job, now: datetime) -> None:
-        job.completed_at = job.due_at
+        job.completed_at = job.due_at or now
         job.status = JobStatus.FAILED if job.failure is not None else JobStatus.TRANSCRIBED
-        if job.options.delete_after_seconds is not None and job.completed_at is not None:
+        if job.options.delete_after_seconds is not None:
             job.delete_at = job.completed_at + timedelta(seconds=job.options.delete_after_seconds)
         if job.status is JobStatus.TRANSCRIBED:
-            job.nlp_due_at = (job.completed_at or now) + timedelta(seconds=self.config.effective_nlp_seconds)
-            return
-        failure = job.failure.value if job.failure is not None else None
-        if job.summarization is not None:
-            job.summarization.status, job.summarization.failure = TaskStatus.FAILED, failure
-        if job.translation is not None:
-            for lang in job.translation.languages:
-                lang.status, lang.failure = TaskStatus.FAILED, failure
+            self._schedule_sub_jobs(job, job.completed_at)
+        else:
+            self._fail_sub_jobs(job, job.completed_at)
 
-    def _finish_nlp(self, job: Job) -> None:
+    def _schedule_sub_jobs(self, job: Job, transcribed_at: datetime) -> None:
+        seconds = self.config.effective_nlp_seconds
         if job.summarization is not None:
-            job.summarization.status = TaskStatus.COMPLETED
-            job.summarization.completed_at = job.nlp_due_at
+            job.summarization.due_at = transcribed_at + timedelta(seconds=seconds)
+        if job.translation is not None:
+            for index, lang in enumerate(job.translation.languages):
+                stagger = 1 + TRANSLATION_STAGGER * index
+                lang.due_at = transcribed_at + timedelta(seconds=seconds * stagger)
+
+    @staticmethod
+    def _fail_sub_jobs(job: Job, at: datetime) -> None:
+        failure = job.failure.value if job.failure is not None else FailureCode.INTERNAL_PROCESSING.value
+        if job.summarization is not None:
+            job.summarization.finish(at, failure)
         if job.translation is not None:
             for lang in job.translation.languages:
-                lang.status = TaskStatus.COMPLETED
-            job.translation.completed_at = job.nlp_due_at
-        job.nlp_due_at = None
+                lang.finish(at, failure)
+            job.translation.settle()
+
+    def _advance_sub_jobs(self, job: Job, now: datetime) -> None:
+        internal = FailureCode.INTERNAL_PROCESSING.value
+        if job.summarization is not None:
+            job.summarization.end_if_due(now, internal if self.config.fail_summaries else None)
+        if job.translation is None:
+            return
+        for lang in job.translation.languages:
+            failed = lang.target.language in self.config.fail_translation_languages
+            lang.end_if_due(now, internal if failed else None)
+        job.translation.settle()
 
     def advance(self) -> list[Job]:
         """Apply every transition that is due now; return the jobs that just finished."""
@@ -285,8 +329,7 @@ class JobStore:
             if not job.finished and job.due_at is not None and job.due_at <= now:
                 self._finish(job, now)
                 finished.append(job)
-            if job.nlp_due_at is not None and job.nlp_due_at <= now:
-                self._finish_nlp(job)
+            self._advance_sub_jobs(job, now)
             if job.delete_at is not None and job.delete_at <= now:
                 del self._jobs[job.id]
         return finished

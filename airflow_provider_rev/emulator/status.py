@@ -1,4 +1,4 @@
-"""Job status and failure code enumerations."""
+"""Job, sub-job and custom vocabulary status enumerations, and job failure codes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ class TaskStatus(StrEnum):
 
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class VocabularyStatus(StrEnum):
+    """Status of a custom vocabulary (``complete``, not ``completed``, as the API spells it)."""
+
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
     FAILED = "failed"
 
 

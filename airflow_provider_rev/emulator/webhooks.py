@@ -1,4 +1,4 @@
-"""Webhook delivery: ``POST {"job": ...}`` on completion, retried on a compressible schedule."""
+"""Webhook delivery: POST ``{"job": ...}`` or ``{"custom_vocabulary": ...}``, retried on a schedule."""
 
 from __future__ import annotations
 
@@ -15,14 +15,19 @@ from airflow_provider_rev.emulator.clock import Clock
 from airflow_provider_rev.emulator.config import EmulatorConfig
 from airflow_provider_rev.emulator.options import UrlConfig
 
+JOB = "job"
+CUSTOM_VOCABULARY = "custom_vocabulary"
+
 
 @dataclass(frozen=True)
 class WebhookDelivery:
     """One webhook attempt.
 
+    :param job_id: id of the job, or of the custom vocabulary when ``resource`` is ``"custom_vocabulary"``.
     :param status: HTTP status the receiver answered (``None`` if the request failed).
     :param error: why the attempt failed without a status (connection refused, timeout, ...).
     :param authorization: the ``Authorization`` header sent (from ``notification_config.auth_headers``).
+    :param resource: the body's wrapper key: ``"job"`` or ``"custom_vocabulary"``.
     """
 
     job_id: str
@@ -33,6 +38,7 @@ class WebhookDelivery:
     body: dict[str, Any]
     authorization: str | None
     sent_at: datetime
+    resource: str = JOB
 
     @property
     def acknowledged(self) -> bool:
@@ -43,6 +49,7 @@ class WebhookDelivery:
 @dataclass
 class _Pending:
     job_id: str
+    resource: str
     target: UrlConfig
     body: dict[str, Any]
     first_at: datetime
@@ -68,11 +75,17 @@ class WebhookDispatcher:
         self._deliveries: list[WebhookDelivery] = []
         self._cond = threading.Condition()
 
-    def schedule(self, job_id: str, target: UrlConfig, job_json: dict[str, Any]) -> None:
-        """Queue the first attempt for a finished job (sent on the next dispatch)."""
+    def schedule(
+        self, resource_id: str, target: UrlConfig, resource_json: dict[str, Any], resource: str = JOB
+    ) -> None:
+        """Queue the first attempt for a finished job or vocabulary (sent on the next dispatch).
+
+        :param resource: the body's wrapper key, ``"job"`` or ``"custom_vocabulary"``.
+        """
         now = self.clock.now()
         deadline = now + timedelta(seconds=self.config.webhook_retry_window_seconds)
-        self._pending.append(_Pending(job_id, target, {"job": job_json}, now, deadline, now))
+        body = {resource: resource_json}
+        self._pending.append(_Pending(resource_id, resource, target, body, now, deadline, now))
 
     def dispatch_due(self) -> None:
         """Start every attempt that is due."""
@@ -110,6 +123,7 @@ class WebhookDispatcher:
             pending.body,
             pending.target.authorization,
             now,
+            pending.resource,
         )
         # attempts are pinned to first + k * interval, so a compressed clock gives the same attempt count
         interval = timedelta(seconds=self.config.webhook_retry_seconds)

@@ -12,6 +12,11 @@ from emulator.emulator_support import FAST, Api, LoopbackServer
 from airflow_provider_rev.emulator import RevAIEmulator, make_wav
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the emulator's pytest plugin now, so its marker is known when test modules are imported."""
+    config.pluginmanager.import_plugin("airflow_provider_rev.emulator.pytest_plugin")
+
+
 @pytest.fixture
 def emu() -> Iterator[RevAIEmulator]:
     with RevAIEmulator(**FAST) as emulator:

@@ -89,3 +89,24 @@ def test_cli_rejects_bad_fractions() -> None:
         from airflow_provider_rev.emulator.cli import main
 
         main(["--error-fraction", "2"])
+
+
+def test_cli_vocabulary_and_sub_job_flags() -> None:
+    args = build_parser().parse_args(
+        [
+            "--vocabulary-seconds",
+            "30",
+            "--fail-summaries",
+            "--fail-translation-languages",
+            "de, fr,",
+            "--fail-vocabularies",
+        ]
+    )
+    config = config_from_args(args)
+    assert config.vocabulary_seconds == 30
+    assert config.fail_summaries and config.fail_vocabularies
+    assert config.fail_translation_languages == frozenset({"de", "fr"})
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert defaults.vocabulary_seconds is None
+    assert not defaults.fail_summaries and not defaults.fail_vocabularies
+    assert defaults.fail_translation_languages == frozenset()

@@ -196,7 +196,7 @@ def test_auth_required_everywhere(emu: RevAIEmulator) -> None:
 
 
 def test_unknown_route_and_method(api: Api) -> None:
-    response = api.get("/vocabularies")
+    response = api.get("/topics")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert api.request("PUT", "/jobs").status_code == 405

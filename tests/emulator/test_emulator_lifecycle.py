@@ -1,11 +1,15 @@
-"""Job lifecycle: timing, every failure code, uploads, balance and the emulated clock."""
+"""Job lifecycle: timing, every failure code, uploads, balance, the emulated clock and sub-jobs."""
 
 from __future__ import annotations
 
 import json
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -14,6 +18,8 @@ from emulator.emulator_support import Api, LoopbackServer
 from airflow_provider_rev.emulator import RevAIEmulator, make_wav
 
 DOWNLOAD_DETAIL = "Failed to download media file. Please check your url and file type"
+REV_JSON = "application/vnd.rev.transcript.v1.0+json"
+NLP = 600.0
 
 
 def _free_port() -> int:
@@ -183,3 +189,153 @@ def test_uploaded_invalid_media_fails(api: Api) -> None:
 def test_wav_duration_is_measured(api: Api, tmp_path: Path, seconds: float) -> None:
     wav = make_wav(tmp_path / "a.wav", seconds=seconds, rate=8000)
     assert api.transcribe(wav)["duration_seconds"] == seconds
+
+
+# ---- sub-jobs: summarization and translation ----------------------------------------------------
+
+
+@contextmanager
+def _nlp_api(**overrides: Any) -> Iterator[Api]:
+    """Jobs transcribe at once; sub-jobs only finish when the test advances the clock."""
+    with (
+        RevAIEmulator(processing_seconds=0.05, nlp_seconds=NLP, **overrides) as emu,
+        requests.Session() as http,
+    ):
+        http.headers.update(emu.auth_headers)
+        yield Api(emu, http)
+
+
+def _time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _languages(job: dict[str, Any]) -> list[str]:
+    return [lang["status"] for lang in job["translation"]["target_languages"]]
+
+
+def _results(api: Api, job_id: str) -> dict[str, int]:
+    """Status code of the summary and of each translated transcript."""
+    summary = api.get(f"/jobs/{job_id}/transcript/summary", headers={"Accept": "application/json"})
+    codes = {"summary": summary.status_code}
+    for language in ("es", "de", "fr"):
+        response = api.get(f"/jobs/{job_id}/transcript/translation/{language}", headers={"Accept": REV_JSON})
+        codes[language] = response.status_code
+    return codes
+
+
+def _sub_job_state(api: Api, path: str, accept: str = REV_JSON) -> tuple[int, Any, Any]:
+    """Status, ``current_value`` and ``allowed_values`` of a result endpoint."""
+    response = api.get(path, headers={"Accept": accept})
+    body = response.json()
+    return response.status_code, body.get("current_value"), body.get("allowed_values")
+
+
+THREE_LANGUAGES = {"target_languages": [{"language": code} for code in ("es", "de", "fr")]}
+
+
+def test_sub_jobs_finish_on_their_own_schedules(wav: Path) -> None:
+    with _nlp_api() as api:
+        job = api.transcribe(wav, summarization_config={}, translation_config=THREE_LANGUAGES)
+        transcribed_at = _time(job["completed_on"])
+        assert job["summarization"]["status"] == "in_progress"
+        assert _languages(job) == ["in_progress"] * 3
+        assert _results(api, job["id"]) == {"summary": 409, "es": 409, "de": 409, "fr": 409}
+
+        api.emu.advance_clock(NLP)
+        job = api.get(f"/jobs/{job['id']}").json()
+        assert job["summarization"]["status"] == "completed"
+        assert _time(job["summarization"]["completed_on"]) == transcribed_at + timedelta(seconds=NLP)
+        assert _languages(job) == ["completed", "in_progress", "in_progress"]
+        assert "completed_on" not in job["translation"]
+        assert _results(api, job["id"]) == {"summary": 200, "es": 200, "de": 409, "fr": 409}
+
+        api.emu.advance_clock(NLP * 0.5)
+        job = api.get(f"/jobs/{job['id']}").json()
+        assert _languages(job) == ["completed", "completed", "in_progress"]
+        assert "completed_on" not in job["translation"]
+
+        api.emu.advance_clock(NLP * 0.5)
+        job = api.get(f"/jobs/{job['id']}").json()
+        assert _languages(job) == ["completed"] * 3
+        assert _time(job["translation"]["completed_on"]) == transcribed_at + timedelta(seconds=2 * NLP)
+        assert _results(api, job["id"]) == {"summary": 200, "es": 200, "de": 200, "fr": 200}
+
+
+def test_fail_summaries(wav: Path) -> None:
+    with _nlp_api(fail_summaries=True) as api:
+        job = api.transcribe(
+            wav, summarization_config={}, translation_config={"target_languages": [{"language": "es"}]}
+        )
+        summary = f"/jobs/{job['id']}/transcript/summary"
+        assert _sub_job_state(api, summary, "text/plain") == (409, "in_progress", ["completed"])
+        api.emu.advance_clock(NLP)
+        done = api.get(f"/jobs/{job['id']}").json()
+        assert done["status"] == "transcribed"
+        assert done["summarization"]["status"] == "failed"
+        assert done["summarization"]["failure"] == "internal_processing"
+        assert _time(done["summarization"]["completed_on"]) == _time(job["completed_on"]) + timedelta(
+            seconds=NLP
+        )
+        assert _languages(done) == ["completed"]
+        failed = api.get(summary, headers={"Accept": "application/json"})
+        assert failed.status_code == 409
+        assert failed.headers["Content-Type"] == "application/problem+json"
+        assert failed.json() == {
+            "allowed_values": ["completed"],
+            "current_value": "failed",
+            "type": "https://rev.ai/api/v1/errors/invalid-job-state",
+            "title": "Job is in invalid state",
+            "detail": "Summarization failed",
+            "status": 409,
+        }
+        assert _results(api, job["id"])["es"] == 200
+
+
+def test_fail_translation_languages(wav: Path) -> None:
+    config = {"target_languages": [{"language": "es"}, {"language": "de"}]}
+    with _nlp_api(fail_translation_languages={"de"}) as api:
+        job = api.transcribe(wav, summarization_config={}, translation_config=config)
+        api.emu.advance_clock(NLP * 1.5)
+        done = api.get(f"/jobs/{job['id']}").json()
+        assert done["translation"]["target_languages"] == [
+            {"language": "es", "model": "standard", "status": "completed"},
+            {"language": "de", "model": "standard", "status": "failed", "failure": "internal_processing"},
+        ]
+        assert _time(done["translation"]["completed_on"]) == _time(job["completed_on"]) + timedelta(
+            seconds=NLP * 1.5
+        )
+        assert done["summarization"]["status"] == "completed"
+        assert _results(api, job["id"]) == {"summary": 200, "es": 200, "de": 409, "fr": 404}
+        for path, accept in (
+            ("transcript/translation/de", REV_JSON),
+            ("captions/translation/de", "text/vtt"),
+        ):
+            assert _sub_job_state(api, f"/jobs/{job['id']}/{path}", accept) == (409, "failed", ["completed"])
+        detail = api.get(f"/jobs/{job['id']}/transcript/translation/de", headers={"Accept": REV_JSON}).json()[
+            "detail"
+        ]
+        assert detail == "Translation to de failed"
+        es_captions = api.get(f"/jobs/{job['id']}/captions/translation/es", headers={"Accept": "text/vtt"})
+        assert es_captions.status_code == 200
+
+
+def test_failed_job_fails_its_sub_jobs_at_once(tmp_path: Path) -> None:
+    with _nlp_api() as api:
+        job = api.wait(
+            api.submit(
+                media_url=(tmp_path / "missing.wav").as_uri(),
+                summarization_config={},
+                translation_config={"target_languages": [{"language": "es"}, {"language": "de"}]},
+            )["id"]
+        )
+        assert job["status"] == "failed"
+        summarization, translation = job["summarization"], job["translation"]
+        assert (summarization["status"], summarization["failure"]) == ("failed", "download_failure")
+        assert summarization["completed_on"] == job["completed_on"]
+        assert _languages(job) == ["failed", "failed"]
+        assert {lang["failure"] for lang in translation["target_languages"]} == {"download_failure"}
+        assert translation["completed_on"] == job["completed_on"]
+        api.emu.advance_clock(3 * NLP)
+        assert api.get(f"/jobs/{job['id']}").json() == job
+        summary = f"/jobs/{job['id']}/transcript/summary"
+        assert _sub_job_state(api, summary, "text/plain") == (409, "failed", ["transcribed"])

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 from rev_ai import CaptionType, CustomerUrlData, JobStatus, apiclient
+from rev_ai.custom_vocabularies_client import RevAiCustomVocabulariesClient
 from rev_ai.models.asynchronous.summarization_formatting_options import SummarizationFormattingOptions
 from rev_ai.models.asynchronous.summarization_options import SummarizationOptions
 from rev_ai.models.asynchronous.translation_language_options import TranslationLanguageOptions
 from rev_ai.models.asynchronous.translation_options import TranslationOptions
+from rev_ai.models.customvocabulary import CustomVocabulary
 
 from airflow_provider_rev.emulator import RevAIEmulator, make_wav
 
@@ -181,3 +183,44 @@ def test_sdk_sees_problem_bodies(client: apiclient.RevAiAPIClient) -> None:
         client.submit_job_url(media_url="ftp://example.com/a.mp3")
     assert error.value.response.status_code == 400
     assert "Provided media_url is not a valid fully-qualified http, or https URL." in str(error.value)
+
+
+def test_sdk_custom_vocabularies(
+    emu: RevAIEmulator, client: apiclient.RevAiAPIClient, tmp_path: Path
+) -> None:
+    vocabularies = RevAiCustomVocabulariesClient(emu.token)
+    vocabularies.base_url = emu.api_url + "/vocabularies/"
+    submitted = vocabularies.submit_custom_vocabularies(
+        [CustomVocabulary(["Airflow", "Rev AI"]), CustomVocabulary(["DAG"])],
+        metadata="sdk vocabulary",
+        notification_config=CustomerUrlData("http://127.0.0.1:9/cv"),
+    )
+    assert submitted["id"].startswith("cv") and len(submitted["id"]) == 14
+    assert (submitted["status"], submitted["metadata"]) == ("in_progress", "sdk vocabulary")
+
+    emu.advance_clock(1)
+    info = vocabularies.get_custom_vocabularies_information(submitted["id"])
+    assert info["status"] == "complete"
+    assert info["completed_on"].endswith("Z")
+    other = vocabularies.submit_custom_vocabularies([CustomVocabulary(["Kubernetes"])])
+    assert [v["id"] for v in vocabularies.get_list_of_custom_vocabularies()] == [other["id"], submitted["id"]]
+    assert [v["id"] for v in vocabularies.get_list_of_custom_vocabularies(limit=1)] == [other["id"]]
+
+    wav = make_wav(tmp_path / "a.wav", seconds=2)
+    job = client.submit_job_url(
+        source_config=CustomerUrlData(wav.as_uri()), custom_vocabulary_id=submitted["id"]
+    )
+    assert job.custom_vocabulary_id == submitted["id"]
+    assert _wait(client, job.id).status == JobStatus.TRANSCRIBED
+
+    assert vocabularies.delete_custom_vocabulary(submitted["id"]) is None
+    with pytest.raises(requests.HTTPError) as error:
+        vocabularies.get_custom_vocabularies_information(submitted["id"])
+    assert error.value.response.status_code == 404
+    assert "could not find custom vocabulary" in str(error.value)
+    with pytest.raises(requests.HTTPError) as error:
+        client.submit_job_url(
+            source_config=CustomerUrlData(wav.as_uri()), custom_vocabulary_id=submitted["id"]
+        )
+    assert error.value.response.status_code == 404
+    assert emu.request_counts["POST /vocabularies"] == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_rev.emulator import FaultConfig, make_wav
+from airflow_provider_rev.emulator import EmulatorConfig, FaultConfig, RevAIEmulator, make_wav
 from airflow_provider_rev.emulator.faults import FaultKind, FaultPlan, ScriptedFault
 from airflow_provider_rev.emulator.media import MediaFailure, MediaKind, probe_file, sidecar_url, upload_name
 from airflow_provider_rev.emulator.status import FailureCode
@@ -102,7 +102,23 @@ def test_fault_plan_scripted_then_random() -> None:
 
 
 def test_pytest_plugin_fixture(revai_emulator: object) -> None:
-    from airflow_provider_rev.emulator import RevAIEmulator
-
     assert isinstance(revai_emulator, RevAIEmulator)
     assert revai_emulator.config.processing_seconds == 0.05
+
+
+@pytest.mark.revai_emulator(
+    vocabulary_seconds=5, fail_summaries=True, fail_translation_languages=["de"], fail_vocabularies=True
+)
+def test_pytest_plugin_marker_passes_new_fields(revai_emulator: RevAIEmulator) -> None:
+    config = revai_emulator.config
+    assert (config.processing_seconds, config.vocabulary_seconds) == (0.05, 5)
+    assert config.fail_summaries and config.fail_vocabularies
+    assert config.fail_translation_languages == frozenset({"de"})
+
+
+def test_fail_translation_languages_takes_a_collection() -> None:
+    assert EmulatorConfig(fail_translation_languages={"es", "de"}).fail_translation_languages == frozenset(  # type: ignore[arg-type]
+        {"es", "de"}
+    )
+    with pytest.raises(TypeError):
+        EmulatorConfig(fail_translation_languages="de")  # type: ignore[arg-type]

@@ -205,6 +205,7 @@ async def _read_multipart(request: web.Request) -> tuple[JobOptions, FetchedMedi
                 saved = await _save_part(part, core)
             elif part.name in ("options", "config") and payload is None:
                 payload = _decode_json(await part.text(), part.name)
+                core.recorder.record_body("POST /jobs", payload)
             else:
                 await part.release()
         if saved is None:
@@ -242,6 +243,7 @@ async def submit_job(request: web.Request) -> web.Response:
         job = core.submit(options, name, upload)
     else:
         payload = await _json_body(request)
+        core.recorder.record_body("POST /jobs", payload)
         options = parse_options(payload, multipart=False, allow_file_urls=core.config.allow_file_urls)
         _require_usable_vocabulary(core, options)
         job = core.submit(options)
@@ -392,8 +394,10 @@ async def get_translated_captions(request: web.Request) -> web.Response:
 
 async def submit_vocabulary(request: web.Request) -> web.Response:
     """``POST /vocabularies``: validate and store a custom vocabulary (``in_progress``)."""
-    options = parse_vocabulary_options(await _json_body(request))
-    return json_response(_core(request).submit_vocabulary(options).to_json())
+    core = _core(request)
+    payload = await _json_body(request)
+    core.recorder.record_body("POST /vocabularies", payload)
+    return json_response(core.submit_vocabulary(parse_vocabulary_options(payload)).to_json())
 
 
 async def list_vocabularies(request: web.Request) -> web.Response:

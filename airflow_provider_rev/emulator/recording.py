@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Route template used for requests that match no API route.
 UNMATCHED_ROUTE = "UNMATCHED"
@@ -46,6 +47,7 @@ class RequestRecorder:
     counts: Counter[str] = field(default_factory=Counter)
     faulted_counts: Counter[str] = field(default_factory=Counter)
     log: list[RecordedRequest] = field(default_factory=list)
+    bodies: list[tuple[str, Any]] = field(default_factory=list)
     _observers: list[_Observer] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -61,6 +63,16 @@ class RequestRecorder:
         for observer in observers:
             observer.callback(entry)
         return index
+
+    def record_body(self, route: str, body: Any) -> None:
+        """Keep a submission's decoded JSON body as received, before any validation."""
+        with self._cond:
+            self.bodies.append((route, body))
+
+    def bodies_for(self, route: str) -> list[Any]:
+        """Return the kept bodies of ``route``, oldest first."""
+        with self._cond:
+            return [body for seen, body in self.bodies if seen == route]
 
     def mark_faulted(self, index: int, fault: str) -> None:
         """Note that the request at ``index`` got a fault instead of (or on top of) its answer."""
@@ -100,3 +112,4 @@ class RequestRecorder:
             self.counts.clear()
             self.faulted_counts.clear()
             self.log.clear()
+            self.bodies.clear()

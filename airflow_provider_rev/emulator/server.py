@@ -256,6 +256,10 @@ class RevAIEmulator:
         """Return requests per route template (``"POST /jobs"``, ``"GET /jobs/{id}"``...), faults included."""
         return self.core.recorder.snapshot()[0]
 
+    def received_bodies(self, route: str = "POST /jobs") -> list[Any]:
+        """Return the JSON bodies submitted on ``route`` as received (multipart: the options part)."""
+        return self.core.recorder.bodies_for(route)
+
     @property
     def faulted_counts(self) -> Counter[str]:
         """Return requests per route template that got a fault."""

@@ -18,7 +18,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[
 import pytest  # noqa: E402
 from support import MediaServer, ScriptedServer, connection_json  # noqa: E402
 
-from airflow_provider_rev.emulator import serve_media  # noqa: E402
+from airflow_provider_rev.emulator import RevAIEmulator, serve_media  # noqa: E402
+
+pytest_plugins = ["airflow_provider_rev.emulator.pytest_plugin"]
 
 
 @pytest.fixture
@@ -34,6 +36,18 @@ def revai_conn(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> Scrip
     """Point ``revai_default`` at the scripted server."""
     monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", connection_json(server.root_url))
     return server
+
+
+@pytest.fixture
+def emu(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[RevAIEmulator]:
+    """The emulator as ``revai_default``: jobs take one second unless ``@pytest.mark.revai_emulator(...)``
+    gives other settings (any :class:`~airflow_provider_rev.emulator.EmulatorConfig` field).
+    """
+    marker = request.node.get_closest_marker("revai_emulator")
+    settings = {"processing_seconds": 1.0, **(marker.kwargs if marker else {})}
+    with RevAIEmulator(**settings) as emulator:
+        monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", connection_json(emulator.base_url, emulator.token))
+        yield emulator
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -224,3 +226,43 @@ def run_results(
             )
         }
     return states, xcoms
+
+
+class StateStore:
+    """Airflow 3.3's task state store, as much of it as the provider uses (``get``/``set``)."""
+
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def task_context(
+    try_number: int = 1,
+    *,
+    dag_id: str = "dag",
+    run_id: str = "run1",
+    task_id: str = "submit",
+    map_index: int = -1,
+    started: datetime | None = None,
+    state_store: StateStore | None = None,
+) -> dict[str, Any]:
+    """The parts of an Airflow task context the provider reads, for one try of one task instance.
+
+    The one context builder of the test suite: operators, sensors and fault tests all use it.
+    """
+    ti = MagicMock(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index, try_number=try_number)
+    ti.get_first_reschedule_date.return_value = None
+    context: dict[str, Any] = {"ti": ti, "dag_run": MagicMock(start_date=started or datetime.now(UTC))}
+    if state_store is not None:
+        context["task_state_store"] = state_store
+    return context
+
+
+def pushed(context: dict[str, Any]) -> dict[str, Any]:
+    """What a task pushed to XCom, by key (the last value of each key)."""
+    return {c.kwargs["key"]: c.kwargs["value"] for c in context["ti"].xcom_push.call_args_list}

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
-from support import Reply, ScriptedServer, connection_json
+from support import Reply, ScriptedServer, connection_json, task_context
 
 from airflow_provider_rev.exceptions import (
     RevAIAPIError,
@@ -48,7 +47,7 @@ NO_RETRIES = RetryPolicy(max_transient_retries=0, max_rate_limit_retries=0, base
 
 
 def context() -> dict[str, Any]:
-    return {"ti": MagicMock()}
+    return task_context()
 
 
 def submit(**kwargs: Any) -> Callable[[Path], object]:
@@ -231,10 +230,10 @@ CASES = [
         r"must be a string \(serialise",
     ),
     case(
-        "submit-unknown-transcriber",
-        submit(transcriber="robot"),
+        "submit-transcriber-not-a-string",
+        submit(transcriber=5),
         "transcriber",
-        r"'robot'; use one of .*machine",
+        r"must be a non-empty string",
     ),
     case("submit-speakers-count-0", submit(speakers_count=0), "speakers_count", r"at least 1"),
     case(
@@ -275,7 +274,7 @@ CASES = [
     ),
     case(
         "submit-segments-overlapping",
-        submit(segments_to_transcribe=[{"start": 0, "end": 10}, {"start": 5, "end": 20}], **HUMAN),
+        submit(segments_to_transcribe=[{"start": 0, "end": 90}, {"start": 60, "end": 200}], **HUMAN),
         "segments_to_transcribe",
         r"overlaps the previous segment",
     ),
@@ -293,7 +292,7 @@ CASES = [
     ),
     case(
         "submit-segments-error-names-users-item",
-        submit(segments_to_transcribe=[{"start": 5, "end": 6}, {"start": 1}], **HUMAN),
+        submit(segments_to_transcribe=[{"start": 0, "end": 90}, {"start": 1}], **HUMAN),
         "segments_to_transcribe",
         r"item 1 ",
     ),
@@ -361,8 +360,8 @@ CASES = [
     case(
         "submit-callback-and-notification-url",
         submit(callback_url="https://a.example.com/cb", notification_url="https://b.example.com/n"),
-        "callback_url",
-        r"deprecated and cannot be combined",
+        "notification_url",
+        r"set callback_url or notification_url, not both",
     ),
     case(
         "submit-summary-prompt-and-type",
@@ -371,10 +370,10 @@ CASES = [
         r"either prompt or type",
     ),
     case(
-        "submit-translation-unsupported-language",
-        submit(translation_config={"target_languages": [{"language": "xx"}]}),
+        "submit-translation-language-not-a-code",
+        submit(translation_config={"target_languages": [{"language": "Spanish!"}]}),
         "translation_config",
-        r"'xx' is not supported; use one of",
+        r"target 0 language 'Spanish!' is not an ISO 639 code",
     ),
     case(
         "submit-extra-options-not-a-dict",
@@ -491,10 +490,10 @@ CASES = [
         r"extra_options",
     ),
     case(
-        "hook-unknown-transcriber",
-        hook_call("submit_job", URL, transcriber="robot"),
+        "hook-transcriber-not-a-string",
+        hook_call("submit_job", URL, transcriber=["machine"]),
         "transcriber",
-        r"use one of",
+        r"must be a non-empty string",
     ),
     case(
         "hook-auth-headers-not-authorization",

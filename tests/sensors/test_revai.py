@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, TaskDeferred
-from support import Reply, ScriptedServer
+from support import Reply, ScriptedServer, task_context
 
 from airflow_provider_rev.exceptions import RevAIError, RevAIJobFailedError, RevAIPermanentError
 from airflow_provider_rev.links import JOB_URL_XCOM_KEY
@@ -27,9 +26,7 @@ FAILED = {
 
 
 def context() -> dict[str, Any]:
-    ti = MagicMock()
-    ti.get_first_reschedule_date.return_value = None
-    return {"ti": ti}
+    return task_context(task_id="wait")
 
 
 def sensor(**kwargs: Any) -> TranscriptSensor:

@@ -26,10 +26,11 @@ from airflow_provider_rev.exceptions import (
     RevAIRateLimitError,
     error_class_for_status,
 )
-from airflow_provider_rev.models import Job, Transcript
+from airflow_provider_rev.models import CustomVocabulary, Job, Transcript
 from airflow_provider_rev.options import (
     MAX_UPLOAD_BYTES,
     build_url_submission,
+    build_vocabulary_submission,
     validate_job_id,
     validate_options,
 )
@@ -279,14 +280,18 @@ def _job_path(job_id: str, suffix: str = "") -> str:
     return f"/jobs/{quote(validate_job_id(job_id), safe='')}{suffix}"
 
 
-def submit_job(media_url: object, source_auth_headers: object, options: Mapping[str, Any]) -> Call[Job]:
-    """``POST /jobs`` with media Rev AI downloads from ``media_url``."""
-    body = build_url_submission(media_url, source_auth_headers, options)
+def submit_job(
+    media_url: object, source_auth_headers: object, options: Mapping[str, Any], region: str | None = None
+) -> Call[Job]:
+    """``POST /jobs`` with media Rev AI downloads from ``media_url`` (options validated here, once)."""
+    body = build_url_submission(media_url, source_auth_headers, options, region)
     return Call(ApiRequest("POST", "/jobs", "/jobs", json_body=body, idempotent=False), _parse_job)
 
 
-def submit_local_file(path: str | os.PathLike[str] | MediaFile, options: Mapping[str, Any]) -> Call[Job]:
-    """``POST /jobs`` as multipart, streaming a file (checked before any byte is sent)."""
+def submit_local_file(
+    path: str | os.PathLike[str] | MediaFile, options: Mapping[str, Any], region: str | None = None
+) -> Call[Job]:
+    """``POST /jobs`` as multipart, streaming a file (file and options checked before any byte is sent)."""
     media = cast(MediaFile, Path(path)) if isinstance(path, str | os.PathLike) else path
     if not media.is_file():
         raise RevAIInvalidInputError("local_file", f"{media} does not exist or is not a file.")
@@ -299,7 +304,7 @@ def submit_local_file(path: str | os.PathLike[str] | MediaFile, options: Mapping
             f"{media} is {size} bytes; uploads must be under 2 GB. Put it where Rev AI can "
             "download it and submit media_url instead.",
         )
-    upload = MultipartUpload(media, validate_options(options))
+    upload = MultipartUpload(media, validate_options(options, region))
     return Call(ApiRequest("POST", "/jobs", "/jobs", upload=upload, idempotent=False), _parse_job)
 
 
@@ -416,6 +421,60 @@ def get_translated_captions(
 def get_account() -> Call[dict[str, Any]]:
     """``GET /account``: the account email and remaining ``balance_seconds``."""
     return Call(ApiRequest("GET", "/account", "/account"), _parse_json)
+
+
+def _parse_vocabulary(response: ApiResponse) -> CustomVocabulary:
+    return CustomVocabulary.from_dict(response.json())
+
+
+def _parse_vocabularies(response: ApiResponse) -> list[CustomVocabulary]:
+    body = response.json()
+    if not isinstance(body, list):
+        raise ValueError("GET /vocabularies did not return a JSON array")
+    return [CustomVocabulary.from_dict(item) for item in body]
+
+
+def _vocabulary_path(vocabulary_id: str) -> str:
+    return f"/vocabularies/{quote(validate_job_id(vocabulary_id, 'vocabulary_id'), safe='')}"
+
+
+def submit_custom_vocabulary(
+    custom_vocabularies: object, options: Mapping[str, Any]
+) -> Call[CustomVocabulary]:
+    """``POST /vocabularies``: phrases to compile, options validated before anything is sent.
+
+    Not idempotent, like ``POST /jobs``: a retry after an unknown outcome could create a
+    second vocabulary.
+    """
+    body = build_vocabulary_submission(custom_vocabularies, options)
+    request = ApiRequest("POST", "/vocabularies", "/vocabularies", json_body=body, idempotent=False)
+    return Call(request, _parse_vocabulary)
+
+
+def get_custom_vocabulary(vocabulary_id: str) -> Call[CustomVocabulary]:
+    """``GET /vocabularies/{id}``."""
+    return Call(ApiRequest("GET", _vocabulary_path(vocabulary_id), "/vocabularies/{id}"), _parse_vocabulary)
+
+
+def list_custom_vocabularies(limit: int | None = None) -> Call[list[CustomVocabulary]]:
+    """``GET /vocabularies``: one request; without ``limit`` the API's default (100) applies.
+
+    The endpoint has no cursor, so there is nothing to page through: ``limit`` (1 to 1000)
+    is the whole listing.
+    """
+    params: dict[str, str] = {}
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE_SIZE:
+            raise RevAIInvalidInputError(
+                "limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}, or None; got {limit!r}."
+            )
+        params["limit"] = str(limit)
+    return Call(ApiRequest("GET", "/vocabularies", "/vocabularies", params=params), _parse_vocabularies)
+
+
+def delete_custom_vocabulary(vocabulary_id: str) -> Call[None]:
+    """``DELETE /vocabularies/{id}`` (204, no body)."""
+    return Call(ApiRequest("DELETE", _vocabulary_path(vocabulary_id), "/vocabularies/{id}"), _parse_nothing)
 
 
 @dataclass

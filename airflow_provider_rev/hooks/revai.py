@@ -25,7 +25,7 @@ from airflow_provider_rev import __version__, _api
 from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager, MediaFile
 from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
 from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError
-from airflow_provider_rev.models import Job, Transcript
+from airflow_provider_rev.models import CustomVocabulary, Job, Transcript
 from airflow_provider_rev.retry import RetryPolicy
 from airflow_provider_rev.secrets import mask_secret, mask_submission
 
@@ -199,8 +199,15 @@ class RevAIHook(BaseHook):
         with response:
             yield chunks()
 
-    def _run(self, call: Call[T]) -> T:
+    def run(self, call: Call[T]) -> T:
+        """Send a prepared :class:`~airflow_provider_rev._api.Call` under the retry policy; parse the answer.
+
+        Operators build a submission's call first (validating it, sending nothing), decide
+        whether an earlier try already submitted it, and only then run it.
+        """
         return call.parse(self._send(call.request))
+
+    _run = run
 
     def _log_retry(self, request: ApiRequest, exc: RevAIError, delay: float) -> None:
         self.log.warning("Rev AI %s: %s; retrying in %.1f s", request.endpoint, exc, delay)
@@ -258,8 +265,11 @@ class RevAIHook(BaseHook):
                 self._log_retry(request, exc, delay)
                 await asyncio.sleep(delay)
 
-    async def _arun(self, call: Call[T]) -> T:
+    async def arun(self, call: Call[T]) -> T:
+        """Send a prepared call from the triggerer (async); see :meth:`run`."""
         return call.parse(await self._asend(call.request))
+
+    _arun = arun
 
     # ------------------------------------------------------------------ jobs
 
@@ -280,7 +290,7 @@ class RevAIHook(BaseHook):
             fields go in ``extra_options``. Validated before anything is sent.
         """
         mask_submission(media_url, source_auth_headers, options)
-        return self._run(_api.submit_job(media_url, source_auth_headers, options))
+        return self._run(_api.submit_job(media_url, source_auth_headers, options, self.settings.region))
 
     def submit_local_file(self, path: str | os.PathLike[str] | MediaFile, **options: Any) -> Job:
         """Upload a file as multipart, streamed from disk or object storage (under 2 GB).
@@ -288,7 +298,7 @@ class RevAIHook(BaseHook):
         :param path: a local path, or an ``ObjectStoragePath`` (``s3://``, ``file://``, ...).
         """
         mask_submission(None, None, options)
-        return self._run(_api.submit_local_file(path, options))
+        return self._run(_api.submit_local_file(path, options, self.settings.region))
 
     def get_job(self, job_id: str) -> Job:
         """Return the job's current details."""
@@ -323,6 +333,62 @@ class RevAIHook(BaseHook):
     def delete_job(self, job_id: str) -> None:
         """Delete a finished job and all its data (409 while it is in progress)."""
         self._run(_api.delete_job(job_id))
+
+    async def adelete_job(self, job_id: str) -> None:
+        """Delete a finished job and all its data (async); see :meth:`delete_job`."""
+        await self._arun(_api.delete_job(job_id))
+
+    # ------------------------------------------------------------------ custom vocabularies
+
+    def submit_custom_vocabulary(
+        self, custom_vocabularies: list[dict[str, Any]], **options: Any
+    ) -> CustomVocabulary:
+        """Submit phrases for Rev AI to compile once into a vocabulary jobs reuse by id.
+
+        Jobs then pass ``custom_vocabulary_id`` instead of inline phrases, which spares each
+        of them the compile time; the vocabulary is usable once its status is ``complete``.
+
+        :param custom_vocabularies: ``[{"phrases": ["Airflow", ...]}, ...]``.
+        :param options: ``metadata``, ``strict_custom_vocabulary``, ``notification_url`` and
+            ``notification_auth_headers``; new API fields go in ``extra_options``. Validated
+            before anything is sent. Not retried once the request may have arrived.
+        """
+        mask_submission(None, None, options)
+        return self._run(_api.submit_custom_vocabulary(custom_vocabularies, options))
+
+    async def asubmit_custom_vocabulary(
+        self, custom_vocabularies: list[dict[str, Any]], **options: Any
+    ) -> CustomVocabulary:
+        """Submit phrases to compile into a vocabulary (async); see :meth:`submit_custom_vocabulary`."""
+        mask_submission(None, None, options)
+        return await self._arun(_api.submit_custom_vocabulary(custom_vocabularies, options))
+
+    def get_custom_vocabulary(self, vocabulary_id: str) -> CustomVocabulary:
+        """Return the custom vocabulary's current details (``complete`` means jobs can use it)."""
+        return self._run(_api.get_custom_vocabulary(vocabulary_id))
+
+    async def aget_custom_vocabulary(self, vocabulary_id: str) -> CustomVocabulary:
+        """Return the custom vocabulary's current details (async)."""
+        return await self._arun(_api.get_custom_vocabulary(vocabulary_id))
+
+    def list_custom_vocabularies(self, limit: int | None = None) -> list[CustomVocabulary]:
+        """Return the account's custom vocabularies in one request.
+
+        :param limit: at most this many, 1 to 1000 (``None``: the API's default of 100).
+        """
+        return self._run(_api.list_custom_vocabularies(limit))
+
+    async def alist_custom_vocabularies(self, limit: int | None = None) -> list[CustomVocabulary]:
+        """Return the account's custom vocabularies (async); see :meth:`list_custom_vocabularies`."""
+        return await self._arun(_api.list_custom_vocabularies(limit))
+
+    def delete_custom_vocabulary(self, vocabulary_id: str) -> None:
+        """Delete a custom vocabulary; jobs can no longer reference its id."""
+        self._run(_api.delete_custom_vocabulary(vocabulary_id))
+
+    async def adelete_custom_vocabulary(self, vocabulary_id: str) -> None:
+        """Delete a custom vocabulary (async); see :meth:`delete_custom_vocabulary`."""
+        await self._arun(_api.delete_custom_vocabulary(vocabulary_id))
 
     # ------------------------------------------------------------------ results
 

@@ -17,6 +17,8 @@
     │   ├── RevAIRateLimitError         429 (transient, carries ``retry_after``)
     │   └── RevAIServerError            5xx (transient)
     ├── RevAIJobFailedError             the job ended ``failed`` *
+    ├── RevAISubJobFailedError          its summary or a translation ended ``failed`` *
+    ├── RevAIVocabularyFailedError      a custom vocabulary ended ``failed`` *
     └── RevAIPermanentError             a permanent error reported by the triggerer *
 
 Classes marked ``*`` are permanent: they also derive from Airflow's ``AirflowFailException``,
@@ -207,6 +209,42 @@ class RevAIJobFailedError(RevAIError, _Permanent):
             f"Rev AI job {job_id} failed: {failure or 'unknown failure'}"
             + (f" ({failure_detail})" if failure_detail else "")
             + (f"; {hint}" if hint else "")
+        )
+
+
+class RevAISubJobFailedError(RevAIError, _Permanent):
+    """A transcribed job's summarization or translation ended ``failed``; the transcript is fine.
+
+    :param job_id: the job.
+    :param subjob: what failed, e.g. ``summarization`` or ``translation into de``.
+    :param failure: the API's ``failure`` code of the sub-job.
+    """
+
+    def __init__(self, job_id: str, subjob: str, failure: str | None) -> None:
+        self.job_id = job_id
+        self.subjob = subjob
+        self.failure = failure
+        super().__init__(
+            f"Rev AI job {job_id}: the {subjob} failed ({failure or 'no failure code'}); there is nothing "
+            "to fetch for it. The transcript and other outputs of the job are still available."
+        )
+
+
+class RevAIVocabularyFailedError(RevAIError, _Permanent):
+    """A custom vocabulary ended ``failed``; submit its phrases again in a new DAG run.
+
+    :param vocabulary_id: the failed vocabulary.
+    :param failure: the API's ``failure`` code, e.g. ``internal_processing``.
+    :param failure_detail: the API's human-readable reason.
+    """
+
+    def __init__(self, vocabulary_id: str, failure: str | None, failure_detail: str | None) -> None:
+        self.vocabulary_id = vocabulary_id
+        self.failure = failure
+        self.failure_detail = failure_detail
+        super().__init__(
+            f"Rev AI custom vocabulary {vocabulary_id} failed: {failure or 'unknown failure'}"
+            + (f" ({redact_text(failure_detail)})" if failure_detail else "")
         )
 
 

@@ -1,31 +1,51 @@
-"""Waiting for a job: the one place that decides "is it done?" and reads trigger events.
+"""Waiting: the one place that decides "is it done?" and reads trigger events.
 
-The sensor's ``poke``, the submit operator's on-worker polling, the trigger and every
-``execute_complete`` use these functions, so a job is judged the same way whichever path
-waited for it.
+The sensor's ``poke``, the operators' on-worker polling, the trigger and every
+``execute_complete`` use these functions, so a job (or a custom vocabulary) is judged the same
+way whichever path waited for it.
+
+A job with ``summarization_config`` or ``translation_config`` is ``transcribed`` before its
+summary and translations are ready; Rev AI documents polling until each sub-job leaves
+``in_progress``. Waiting therefore ends when the transcript and every requested sub-job have
+left ``in_progress`` (``subjobs=False`` waits for the transcript only). A failed sub-job does
+not fail the wait: the transcript is still good, and fetching that one output fails instead.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from airflow_provider_rev.exceptions import RevAIError, RevAIJobFailedError, RevAIPermanentError
-from airflow_provider_rev.models import Job, JobStatus
+from airflow_provider_rev import _api
+from airflow_provider_rev.exceptions import (
+    RevAIError,
+    RevAIJobFailedError,
+    RevAIPermanentError,
+    RevAISubJobFailedError,
+    RevAIVocabularyFailedError,
+)
+from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus, VocabularyStatus
+
+PENDING = "in_progress"
 
 
 class EventStatus(enum.StrEnum):
     """Outcome carried by a :class:`TranscriptEvent`."""
 
     TRANSCRIBED = "transcribed"
+    COMPLETE = "complete"
     FAILED = "failed"
     TIMEOUT = "timeout"
     ERROR = "error"
 
 
 class TranscriptEvent(TypedDict):
-    """The payload of the single event a :class:`TranscriptTrigger` yields (JSON-native)."""
+    """The payload of the single event a trigger yields (JSON-native).
+
+    ``job`` holds the job (or custom vocabulary) in the API's shape when it reached an end.
+    """
 
     status: str
     job_id: str
@@ -38,14 +58,64 @@ class RevAIWaitTimeoutError(RevAIError):
     """The job was still in progress when the wait's deadline passed."""
 
 
-def is_done(job: Job) -> bool:
-    """Return ``True`` once the job is transcribed, ``False`` while it runs; raise if it failed."""
+# ------------------------------------------------------------------ sub-jobs
+
+
+def subjob_states(job: Job) -> dict[str, str]:
+    """Return the status of each requested sub-job: ``{"summarization": ..., "translation into es": ...}``."""
+    states: dict[str, str] = {}
+    if job.summarization is not None:
+        states["summarization"] = str(job.summarization.get("status") or PENDING)
+    targets = (job.translation or {}).get("target_languages") or []
+    for target in targets if isinstance(targets, list) else []:
+        if isinstance(target, dict):
+            states[f"translation into {target.get('language')}"] = str(target.get("status") or PENDING)
+    return states
+
+
+def pending_subjobs(job: Job) -> list[str]:
+    """Return the requested sub-jobs still ``in_progress``."""
+    return [name for name, status in subjob_states(job).items() if status == PENDING]
+
+
+def subjob_failure(job: Job, subjob: str) -> str | None:
+    """Return the ``failure`` code of a failed sub-job (``summarization`` or ``translation into <code>``)."""
+    if subjob == "summarization":
+        failure = (job.summarization or {}).get("failure")
+    else:
+        language = subjob.removeprefix("translation into ")
+        targets = (job.translation or {}).get("target_languages") or []
+        match = [t for t in targets if isinstance(t, dict) and t.get("language") == language]
+        failure = match[0].get("failure") if match else None
+    return str(failure) if failure else None
+
+
+def check_subjob(job: Job, subjob: str) -> None:
+    """Raise at once if a fetch of ``subjob`` cannot succeed because that sub-job failed."""
+    if subjob_states(job).get(subjob) == JobStatus.FAILED.value:
+        raise RevAISubJobFailedError(job.id, subjob, subjob_failure(job, subjob))
+
+
+# ------------------------------------------------------------------ jobs
+
+
+def wait_over(job: Job, subjobs: bool = True) -> bool:
+    """Whether waiting for ``job`` ends now: it failed, or it is transcribed with no sub-job pending."""
+    if job.status is JobStatus.FAILED:
+        return True
+    if job.status is not JobStatus.TRANSCRIBED:
+        return False
+    return not subjobs or not pending_subjobs(job)
+
+
+def is_done(job: Job, subjobs: bool = True) -> bool:
+    """Return ``True`` once waiting is over, ``False`` while it runs; raise if the job failed."""
     if job.status is JobStatus.FAILED:
         raise RevAIJobFailedError(job.id, job.failure, job.failure_detail)
-    return job.status is JobStatus.TRANSCRIBED
+    return wait_over(job, subjobs)
 
 
-def job_age_seconds(job: Job, now: datetime | None = None) -> float | None:
+def job_age_seconds(job: Job | CustomVocabulary, now: datetime | None = None) -> float | None:
     """Return how long the job has run (until completion, once complete), or ``None`` if unknown.
 
     Measured from the job's own ``created_on``, so every waiting path (poke, reschedule,
@@ -71,11 +141,13 @@ def describe(job: Job, elapsed_seconds: float | None = None) -> str:
         line += f", media {job.duration_seconds:.1f} s"
     if job.status is JobStatus.FAILED:
         line += f", failure {job.failure or 'unknown'}: {job.failure_detail or 'no detail'}"
+    elif job.status is JobStatus.TRANSCRIBED:
+        line += "".join(f", {name} {status}" for name, status in subjob_states(job).items())
     return line
 
 
 def event_for_job(job: Job) -> TranscriptEvent:
-    """Build the event for a job that reached a terminal state."""
+    """Build the event for a job whose wait is over."""
     status = EventStatus.TRANSCRIBED if job.status is JobStatus.TRANSCRIBED else EventStatus.FAILED
     return TranscriptEvent(
         status=status.value, job_id=job.id, job=job.to_dict(), message=describe(job), permanent=False
@@ -87,27 +159,126 @@ def event(status: EventStatus, job_id: str, message: str, *, permanent: bool = F
     return TranscriptEvent(status=status.value, job_id=job_id, job=None, message=message, permanent=permanent)
 
 
-def job_from_event(event: Any) -> Job:
-    """Return the transcribed job an event reports, or raise what the event means.
+def _event_payload(event: Any) -> tuple[EventStatus, str, dict[str, Any]]:
+    """Return an ending event's status, id and resource, or raise what a timeout or error means.
 
     A missing or malformed event (a lost payload, a provider version skew) is an error
     rather than a silent success.
     """
     if not isinstance(event, dict) or "status" not in event:
         raise RevAIError(f"Rev AI trigger returned no usable event: {event!r}")
-    job_id = str(event.get("job_id") or "?")
+    resource_id = str(event.get("job_id") or "?")
     try:
         status = EventStatus(event["status"])
     except ValueError:
         raise RevAIError(
-            f"Rev AI trigger returned unknown status {event['status']!r} for job {job_id}"
+            f"Rev AI trigger returned unknown status {event['status']!r} for {resource_id}"
         ) from None
     message = str(event.get("message") or "")
     if status is EventStatus.TIMEOUT:
-        raise RevAIWaitTimeoutError(message or f"Rev AI job {job_id} did not finish in time")
+        raise RevAIWaitTimeoutError(message or f"Rev AI job {resource_id} did not finish in time")
     if status is EventStatus.ERROR:
         cls = RevAIPermanentError if event.get("permanent") else RevAIError
-        raise cls(message or f"waiting for Rev AI job {job_id} failed")
-    job = Job.from_xcom(event.get("job") or {"id": job_id, "status": status.value})
-    is_done(job)
+        raise cls(message or f"waiting for Rev AI job {resource_id} failed")
+    return status, resource_id, event.get("job") or {"id": resource_id, "status": status.value}
+
+
+def job_from_event(event: Any) -> Job:
+    """Return the transcribed job an event reports, or raise what the event means."""
+    _, _, payload = _event_payload(event)
+    job = Job.from_xcom(payload)
+    is_done(job, subjobs=False)
     return job
+
+
+# ------------------------------------------------------------------ custom vocabularies
+
+
+def vocabulary_done(vocabulary: CustomVocabulary) -> bool:
+    """Return ``True`` once the vocabulary is ``complete``, ``False`` while it runs; raise if it failed."""
+    if vocabulary.status is VocabularyStatus.FAILED:
+        raise RevAIVocabularyFailedError(vocabulary.id, vocabulary.failure, vocabulary.failure_detail)
+    return vocabulary.status is VocabularyStatus.COMPLETE
+
+
+def describe_vocabulary(vocabulary: CustomVocabulary) -> str:
+    """Return the one-line progress report of a custom vocabulary."""
+    line = f"Rev AI custom vocabulary {vocabulary.id}: {vocabulary.status.value}"
+    age = job_age_seconds(vocabulary)
+    if age is not None:
+        line += f" after {age:.0f} s"
+    if vocabulary.status is VocabularyStatus.FAILED:
+        line += f", failure {vocabulary.failure or 'unknown'}: {vocabulary.failure_detail or 'no detail'}"
+    return line
+
+
+def vocabulary_from_event(event: Any) -> CustomVocabulary:
+    """Return the complete vocabulary an event reports, or raise what the event means."""
+    _, _, payload = _event_payload(event)
+    vocabulary = CustomVocabulary.from_xcom(payload)
+    if not vocabulary_done(vocabulary):
+        raise RevAIError(f"Rev AI custom vocabulary {vocabulary.id} is still {vocabulary.status.value}")
+    return vocabulary
+
+
+# ------------------------------------------------------------------ what a trigger watches
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What a waiting loop needs to know about one kind of resource, all I/O-free.
+
+    :param kind: ``job`` or ``custom_vocabulary`` (serialized with the trigger).
+    :param subjobs: for jobs, also wait for summary and translations.
+    """
+
+    kind: str
+    subjobs: bool = True
+
+    @property
+    def noun(self) -> str:
+        """What is waited for, in messages."""
+        return "job" if self.kind == "job" else "custom vocabulary"
+
+    def call(self, resource_id: str) -> _api.Call[Any]:
+        """Return the status request (I/O-free; the hook sends it)."""
+        if self.kind == "job":
+            return _api.get_job(resource_id)
+        return _api.get_custom_vocabulary(resource_id)
+
+    def over(self, resource: Job | CustomVocabulary) -> bool:
+        """Whether the wait ends with this status."""
+        if isinstance(resource, Job):
+            return wait_over(resource, self.subjobs)
+        return resource.is_terminal
+
+    def done(self, resource: Job | CustomVocabulary) -> bool:
+        """Whether waiting is over, raising if the resource failed (for workers, not the trigger)."""
+        if isinstance(resource, Job):
+            return is_done(resource, self.subjobs)
+        return vocabulary_done(resource)
+
+    def from_event(self, event: Any) -> Job | CustomVocabulary:
+        """Return the resource a trigger event reports, or raise what the event means."""
+        return job_from_event(event) if self.kind == "job" else vocabulary_from_event(event)
+
+    def describe(self, resource: Job | CustomVocabulary) -> str:
+        """Return the progress line logged at each check."""
+        return describe(resource) if isinstance(resource, Job) else describe_vocabulary(resource)
+
+    def event(self, resource: Job | CustomVocabulary) -> TranscriptEvent:
+        """Return the event that ends the wait."""
+        if isinstance(resource, Job):
+            return event_for_job(resource)
+        ok = resource.status is VocabularyStatus.COMPLETE
+        status = EventStatus.COMPLETE if ok else EventStatus.FAILED
+        return TranscriptEvent(
+            status=status.value,
+            job_id=resource.id,
+            job=resource.to_dict(),
+            message=describe_vocabulary(resource),
+            permanent=False,
+        )
+
+
+WATCH_KINDS = ("job", "custom_vocabulary")

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 class TranscriptSensor(BaseSensorOperator):
     """Wait until a Rev AI job is ``transcribed``; fail at once, without retries, if it ``failed``.
 
+    A job submitted with ``summarization_config`` or ``translation_config`` is also waited
+    for until its summary and every translation have left ``in_progress``, so a fetch right
+    after this sensor finds them ready (``wait_for_subjobs=False``: the transcript only). A
+    failed sub-job does not fail the sensor: fetching that output does, naming it.
+
     The job's details (a dict, as :meth:`~airflow_provider_rev.models.Job.to_dict` returns)
     become the XCom return value. ``poke_interval`` is the polling interval in every mode,
     deferrable included; ``timeout`` bounds the whole wait and raises
@@ -38,6 +43,7 @@ class TranscriptSensor(BaseSensorOperator):
     :param revai_conn_id: the ``revai`` connection.
     :param deferrable: wait in the triggerer instead of a worker slot (default from
         ``[operators] default_deferrable``).
+    :param wait_for_subjobs: also wait for the job's summary and translations.
     """
 
     template_fields: Sequence[str] = ("job_id", "revai_conn_id")
@@ -50,9 +56,11 @@ class TranscriptSensor(BaseSensorOperator):
         job_id: str,
         revai_conn_id: str = RevAIHook.default_conn_name,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        wait_for_subjobs: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.wait_for_subjobs = wait_for_subjobs
         self.job_id = job_id
         self.revai_conn_id = revai_conn_id
         self.deferrable = deferrable
@@ -72,7 +80,7 @@ class TranscriptSensor(BaseSensorOperator):
             self.log.warning("Rev AI job %s: %s; will check again", job_id, exc)
             return False
         self.log.info(describe(job))
-        if is_done(job):
+        if is_done(job, self.wait_for_subjobs):
             return PokeReturnValue(is_done=True, xcom_value=job.to_dict())
         return False
 
@@ -96,6 +104,7 @@ class TranscriptSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 end_time=time.time() + self.timeout,
                 first_check_at=time.time() + self.poke_interval,
+                wait_for_subjobs=self.wait_for_subjobs,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

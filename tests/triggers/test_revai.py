@@ -57,6 +57,8 @@ def test_serialize_round_trip_is_json_native() -> None:
         "poll_interval": 15.0,
         "end_time": 1_900_000_000.5,
         "first_check_at": 1_899_999_000.0,
+        "wait_for_subjobs": True,
+        "resource": "job",
     }
     serialize(kwargs)
     assert json.loads(json.dumps(kwargs)) == kwargs

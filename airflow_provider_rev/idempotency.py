@@ -1,24 +1,58 @@
-"""Pay-once submission: recognising a job an earlier try of the same task already submitted.
+"""Pay-once submission: a task retry reconnects to what an earlier try submitted instead of paying twice.
 
-Rev AI cannot cancel a job, so every duplicate submission is billed. Each submission is
-tagged, in the job's ``metadata``, with a key derived from the task instance (dag id, run
-id, task id, map index): stable across tries of one task instance, different across runs
-and map indexes. Before submitting again, the operator looks for a job carrying its key.
+Rev AI cannot cancel a job, so every duplicate submission is billed (custom vocabularies
+likewise cost a submission). Each submission is tagged, in its ``metadata``, with a key
+derived from the task instance (dag id, run id, task id, map index): stable across tries of
+one task instance, different across runs and map indexes. :class:`PayOnce` holds the whole
+protocol: look for the earlier try's resource (the task state store on Airflow 3.3+, else a
+scan of recent submissions for the key), or submit; when a submission's outcome is unknown
+(a dropped connection, a 5xx after the request was sent), look again before submitting again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from datetime import datetime
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from airflow_provider_rev.exceptions import RevAIInvalidInputError
-from airflow_provider_rev.models import Job, JobStatus
+from airflow_provider_rev.exceptions import (
+    RevAIConnectionError,
+    RevAIError,
+    RevAIInvalidInputError,
+    RevAIServerError,
+)
 from airflow_provider_rev.options import MAX_METADATA_CHARS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 KEY_PREFIX = "airflow-revai:"
 #: Task state store key (Airflow 3.3+) holding the id of the job this task instance submitted.
 STATE_STORE_KEY = "revai_job_id"
+#: Margin for clock skew between hosts when the scan stops at the DAG run's start.
+SCAN_CLOCK_SKEW = timedelta(minutes=10)
+
+
+class Billable(Protocol):
+    """A submitted resource pay-once can recognise: a job or a custom vocabulary."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def metadata(self) -> str | None: ...
+
+    @property
+    def created_on(self) -> datetime | None: ...
+
+    @property
+    def is_failed(self) -> bool: ...
+
+
+B = TypeVar("B", bound=Billable)
 
 
 def idempotency_key(dag_id: str, run_id: str, task_id: str, map_index: int | None) -> str:
@@ -35,6 +69,8 @@ def _tag(key: str) -> str:
 
 def tag_metadata(metadata: str | None, key: str) -> str:
     """Return ``metadata`` with the key appended, or raise if the two exceed 512 characters."""
+    if metadata is not None and not isinstance(metadata, str):
+        raise RevAIInvalidInputError("metadata", "must be a string (serialise structured data yourself).")
     tag = _tag(key)
     combined = f"{metadata} {tag}" if metadata else tag
     if len(combined) > MAX_METADATA_CHARS:
@@ -47,7 +83,7 @@ def tag_metadata(metadata: str | None, key: str) -> str:
     return combined
 
 
-def user_metadata(job: Job) -> str | None:
+def user_metadata(job: Billable) -> str | None:
     """Return the job's metadata without the provider's idempotency tag."""
     if job.metadata is None:
         return None
@@ -55,21 +91,126 @@ def user_metadata(job: Job) -> str | None:
     return job.metadata if start < 0 else (job.metadata[:start].rstrip() or None)
 
 
-def carries_key(job: Job, key: str) -> bool:
+def carries_key(job: Billable, key: str) -> bool:
     """Whether ``job`` was submitted under ``key``."""
     return _tag(key) in (job.metadata or "")
 
 
-def find_reusable_job(jobs: Iterable[Job], key: str, not_before: datetime | None = None) -> Job | None:
-    """Return the newest job under ``key`` that is in progress or transcribed, if any.
+def find_reusable(resources: Iterable[B], key: str, not_before: datetime | None = None) -> B | None:
+    """Return the newest resource under ``key`` that has not failed, if any.
 
-    ``jobs`` is the job listing, newest first (consumed lazily); the scan stops at the first
-    job created before ``not_before``, so it reads no further back than the task's own run.
-    Failed jobs are skipped: a new submission is the right answer to those.
+    ``resources`` is a listing, newest first (consumed lazily); the scan stops at the first
+    one created before ``not_before``, so it reads no further back than the task's own run.
+    Failed ones are skipped: a new submission is the right answer to those.
     """
-    for job in jobs:
-        if not_before is not None and job.created_on is not None and job.created_on < not_before:
+    for resource in resources:
+        if not_before is not None and resource.created_on is not None and resource.created_on < not_before:
             return None
-        if carries_key(job, key) and job.status is not JobStatus.FAILED:
-            return job
+        if carries_key(resource, key) and not resource.is_failed:
+            return resource
     return None
+
+
+@dataclass(frozen=True)
+class Submission(Generic[B]):
+    """One billable submission, as pay-once needs to see it; every callable does the I/O.
+
+    :param noun: what is submitted, for logs (``job``, ``custom vocabulary``).
+    :param state_key: the task state store key that remembers its id.
+    :param send: submit it (the request is already built and validated).
+    :param get: read one by id.
+    :param recent: list recent ones, newest first, for the scan.
+    """
+
+    noun: str
+    state_key: str
+    send: Callable[[], B]
+    get: Callable[[str], B]
+    recent: Callable[[], Iterable[B]]
+
+
+def _outcome_unknown(exc: RevAIError) -> bool:
+    """Whether a failed submission may still have created the resource."""
+    if isinstance(exc, RevAIConnectionError):
+        return exc.outcome_unknown
+    return isinstance(exc, RevAIServerError)
+
+
+@dataclass(frozen=True)
+class PayOnce:
+    """The pay-once protocol for one task instance; build it with :meth:`from_context`.
+
+    :param key: the task instance's idempotency key (see :func:`idempotency_key`).
+    :param try_number: the task try; a first try without a state store entry submits at once.
+    :param state_store: Airflow 3.3's task state store, or ``None`` on older versions.
+    :param not_before: the scan reads no further back than this (the run's start, minus skew).
+    """
+
+    key: str
+    try_number: int = 1
+    state_store: Any = None
+    not_before: datetime | None = None
+    log: Any = logging.getLogger(__name__)
+
+    @classmethod
+    def from_context(cls, context: Context, log: Any = None) -> PayOnce:
+        """Build the protocol from a task context: its key, try, state store and run start."""
+        ti = context["ti"]
+        number = getattr(ti, "try_number", 1)
+        dag_run = context.get("dag_run")
+        started = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
+        return cls(
+            key=idempotency_key(ti.dag_id, ti.run_id, ti.task_id, ti.map_index),
+            try_number=number if isinstance(number, int) else 1,
+            state_store=context.get("task_state_store"),
+            not_before=started - SCAN_CLOCK_SKEW if isinstance(started, datetime) else None,
+            log=log or logging.getLogger(__name__),
+        )
+
+    def tag(self, metadata: str | None) -> str:
+        """Return the user's metadata with this task instance's key appended."""
+        return tag_metadata(metadata, self.key)
+
+    def submit(self, submission: Submission[B]) -> B:
+        """Return what an earlier try submitted, or submit now; never submit twice knowingly."""
+        earlier = self.find_earlier(submission)
+        if earlier is not None:
+            self.log.info("Reusing Rev AI %s %s submitted by an earlier try", submission.noun, earlier.id)
+            return self._remember(submission, earlier)
+        try:
+            return self._remember(submission, submission.send())
+        except (RevAIConnectionError, RevAIServerError) as exc:
+            if not _outcome_unknown(exc):
+                raise
+            self.log.warning(
+                "Rev AI %s submission outcome unknown (%s); looking for it", submission.noun, exc
+            )
+            found = self._scan(submission)
+        if found is not None:
+            return self._remember(submission, found)
+        self.log.warning("No Rev AI %s under key %s was created; submitting again", submission.noun, self.key)
+        return self._remember(submission, submission.send())
+
+    def find_earlier(self, submission: Submission[B]) -> B | None:
+        """Find the earlier try's submission: task state store first, then the scan on retries."""
+        if self.state_store is not None:
+            earlier_id = self.state_store.get(submission.state_key)
+            if isinstance(earlier_id, str) and earlier_id:
+                resource = submission.get(earlier_id)
+                if not resource.is_failed:
+                    return resource
+                self.log.info(
+                    "The earlier try's Rev AI %s %s failed; submitting a new one", submission.noun, earlier_id
+                )
+                return None
+        if self.try_number <= 1:
+            return None
+        return self._scan(submission)
+
+    def _scan(self, submission: Submission[B]) -> B | None:
+        return find_reusable(submission.recent(), self.key, self.not_before)
+
+    def _remember(self, submission: Submission[B], resource: B) -> B:
+        if self.state_store is not None:
+            self.state_store.set(submission.state_key, resource.id)
+        return resource

@@ -650,8 +650,22 @@ def seed_account(emu: RevAIEmulator, count: int, earlier_metadata: str, position
     return emu.call(fill, timeout=120)
 
 
+def job_lookup(operator: Any) -> Any:
+    """The submit operator's pay-once view of its jobs, for the lookup alone (it never sends)."""
+    from airflow_provider_rev.idempotency import STATE_STORE_KEY, Submission
+
+    hook = operator.hook
+    return Submission(
+        "job",
+        STATE_STORE_KEY,
+        send=lambda: hook.get_job("never-sent"),
+        get=hook.get_job,
+        recent=lambda: hook.list_jobs(limit=operator.max_scan_jobs),
+    )
+
+
 def run_lookups(settings: Settings) -> list[LookupRow]:
-    from airflow_provider_rev.idempotency import STATE_STORE_KEY, idempotency_key, tag_metadata
+    from airflow_provider_rev.idempotency import STATE_STORE_KEY, PayOnce, idempotency_key, tag_metadata
     from airflow_provider_rev.operators.revai import SubmitTranscriptionOperator
 
     ti = FakeTI(0, try_number=2)
@@ -676,7 +690,7 @@ def run_lookups(settings: Settings) -> list[LookupRow]:
                 ctx = {"ti": ti, "dag_run": SimpleNamespace(start_date=run_started)}
                 if scenario.state_store:
                     ctx["task_state_store"] = StateStore({STATE_STORE_KEY: earlier})
-                found = operator._earlier_job(ctx, key)
+                found = PayOnce.from_context(ctx).find_earlier(job_lookup(operator))  # type: ignore[arg-type]
                 release(operator)
                 rows.append(
                     LookupRow(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from airflow_provider_rev.idempotency import (
     carries_key,
-    find_reusable_job,
+    find_reusable,
     idempotency_key,
     tag_metadata,
     user_metadata,
@@ -35,7 +35,7 @@ def test_tag_round_trip() -> None:
     assert tag_metadata(None, key) == f"[{key}]"
 
 
-def test_find_reusable_job_prefers_newest_live_job() -> None:
+def test_find_reusable_prefers_newest_live_job() -> None:
     key = idempotency_key("d", "r", "t", -1)
 
     def job(job_id: str, status: str, day: int, k: str = key) -> Job:
@@ -53,6 +53,6 @@ def test_find_reusable_job_prefers_newest_live_job() -> None:
         job("b", "in_progress", 23, "airflow-revai:other"),
         job("c", "transcribed", 22),
     ]
-    assert find_reusable_job(iter(listing), key) == listing[2]
-    assert find_reusable_job(iter(listing), key, not_before=datetime(2026, 11, 23, tzinfo=UTC)) is None
-    assert find_reusable_job(iter(listing[:2]), key) is None
+    assert find_reusable(iter(listing), key) == listing[2]
+    assert find_reusable(iter(listing), key, not_before=datetime(2026, 11, 23, tzinfo=UTC)) is None
+    assert find_reusable(iter(listing[:2]), key) is None

@@ -1,4 +1,9 @@
-"""Transcribe one recording with Rev AI: submit, wait in the triggerer, fetch JSON, captions and text.
+"""Transcribe one recording with Rev AI: vocabulary, submit, wait in the triggerer, fetch, delete.
+
+A custom vocabulary is compiled once and named by the job; the job also asks for a bullet
+summary, and the sensor waits until both the transcript and the summary are ready. JSON and
+captions go to storage, text and the summary to XCom, then the job and its data are deleted
+at Rev AI (data retention).
 
 Set the ``revai_default`` connection (for the local emulator:
 ``AIRFLOW_CONN_REVAI_DEFAULT='revai://:emulator-token@127.0.0.1:8808'``) and trigger the DAG
@@ -13,7 +18,12 @@ import os
 import pendulum
 from airflow.sdk import DAG, Param
 
-from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
+from airflow_provider_rev.operators.revai import (
+    CreateCustomVocabularyOperator,
+    DeleteJobOperator,
+    FetchTranscriptOperator,
+    SubmitTranscriptionOperator,
+)
 from airflow_provider_rev.sensors.revai import TranscriptSensor
 
 OUTPUT_URI = os.environ.get("REVAI_EXAMPLE_OUTPUT_URI", "file:///tmp/airflow-provider-rev/transcripts")
@@ -34,12 +44,23 @@ with DAG(
         "output_uri": Param(OUTPUT_URI, type="string", description="Where transcripts are written."),
     },
 ) as dag:
+    # [START howto_operator_revai_vocabulary]
+    vocabulary = CreateCustomVocabularyOperator(
+        task_id="vocabulary",
+        custom_vocabularies=[{"phrases": ["Airflow", "triggerer", "Rev AI"]}],
+        deferrable=True,
+        poll_interval=int(os.environ.get("REVAI_EXAMPLE_POKE_INTERVAL", "10")),
+    )
+    # [END howto_operator_revai_vocabulary]
+
     # [START howto_operator_revai_submit]
     submit = SubmitTranscriptionOperator(
         task_id="submit",
         media_url="{{ params.media_url }}",
         metadata="{{ dag.dag_id }}/{{ run_id }}",
         remove_disfluencies=True,
+        custom_vocabulary_id="{{ ti.xcom_pull(task_ids='vocabulary') }}",
+        summarization_config={"type": "bullets"},
     )
     # [END howto_operator_revai_submit]
 
@@ -70,6 +91,15 @@ with DAG(
         job_id="{{ ti.xcom_pull(task_ids='submit') }}",
         output_format="text",
     )
+    fetch_summary = FetchTranscriptOperator(
+        task_id="fetch_summary",
+        job_id="{{ ti.xcom_pull(task_ids='submit') }}",
+        summary=True,
+    )
     # [END howto_operator_revai_fetch]
 
-    submit >> wait >> [fetch_json, fetch_srt, fetch_text]
+    # [START howto_operator_revai_delete]
+    delete = DeleteJobOperator(task_id="delete", job_id="{{ ti.xcom_pull(task_ids='submit') }}")
+    # [END howto_operator_revai_delete]
+
+    vocabulary >> submit >> wait >> [fetch_json, fetch_srt, fetch_text, fetch_summary] >> delete

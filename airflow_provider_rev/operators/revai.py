@@ -1,4 +1,4 @@
-"""Operators that submit media to Rev AI and fetch the results."""
+"""Operators that submit media and custom vocabularies to Rev AI, fetch results and delete jobs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,90 +14,48 @@ from airflow.providers.common.compat.sdk import BaseOperator, ObjectStoragePath,
 
 from airflow_provider_rev import _api
 from airflow_provider_rev.exceptions import (
-    RevAIConnectionError,
     RevAIInvalidInputError,
     RevAIInvalidStateError,
     RevAIJobFailedError,
-    RevAIServerError,
+    RevAINotFoundError,
     RevAITransientError,
 )
 from airflow_provider_rev.hooks.revai import RevAIHook
-from airflow_provider_rev.idempotency import (
-    STATE_STORE_KEY,
-    find_reusable_job,
-    idempotency_key,
-    tag_metadata,
-)
+from airflow_provider_rev.idempotency import STATE_STORE_KEY, PayOnce, Submission
 from airflow_provider_rev.links import RevAIJobLink
-from airflow_provider_rev.models import Job, JobStatus
-from airflow_provider_rev.options import validate_job_id, validate_options
+from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus
+from airflow_provider_rev.options import JOB_OPTIONS, validate_job_id
 from airflow_provider_rev.secrets import mask_submission
 from airflow_provider_rev.stats import TranscriptStats
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
-from airflow_provider_rev.waiting import RevAIWaitTimeoutError, describe, is_done, job_from_event
+from airflow_provider_rev.waiting import PENDING, RevAIWaitTimeoutError, Watch, check_subjob, subjob_states
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: Job options the submit operator takes as explicit keywords, in the API's names.
-JOB_OPTIONS = (
-    "metadata",
-    "callback_url",
-    "notification_url",
-    "notification_auth_headers",
-    "delete_after_seconds",
-    "skip_diarization",
-    "skip_punctuation",
-    "skip_postprocessing",
-    "remove_disfluencies",
-    "remove_atmospherics",
-    "filter_profanity",
-    "speaker_channels_count",
-    "speakers_count",
-    "diarization_type",
-    "custom_vocabulary_id",
-    "custom_vocabularies",
-    "strict_custom_vocabulary",
-    "language",
-    "transcriber",
-    "verbatim",
-    "rush",
-    "test_mode",
-    "segments_to_transcribe",
-    "speaker_names",
-    "summarization_config",
-    "translation_config",
-    "extra_options",
-)
 JOB_XCOM_KEY = "job"
-SCAN_CLOCK_SKEW = timedelta(minutes=10)
+VOCABULARY_XCOM_KEY = "custom_vocabulary"
+#: Task state store key (Airflow 3.3+) holding the id of the vocabulary a task instance submitted.
+VOCABULARY_STATE_STORE_KEY = "revai_vocabulary_id"
 DEFAULT_WAIT_TIMEOUT = timedelta(days=7)
+#: The submit operator's keywords besides the job options (:data:`~.options.JOB_OPTIONS`).
+SUBMIT_KEYWORDS = (
+    "media_url",
+    "source_auth_headers",
+    "local_file",
+    "extra_options",
+    "wait_for_completion",
+    "wait_for_subjobs",
+    "deferrable",
+    "poll_interval",
+    "wait_timeout",
+    "revai_conn_id",
+    "max_scan_jobs",
+)
 
 
 def _default_deferrable() -> bool:
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
-
-
-def _task_key(context: Context) -> str:
-    ti = context["ti"]
-    return idempotency_key(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-
-
-def _try_number(context: Context) -> int:
-    number = getattr(context["ti"], "try_number", 1)
-    return number if isinstance(number, int) else 1
-
-
-def _state_store(context: Context) -> Any:
-    """Return the task state store (Airflow 3.3+), or ``None`` on older versions."""
-    return context.get("task_state_store")
-
-
-def _run_started(context: Context) -> datetime | None:
-    """Return when the DAG run started, minus a margin for clock skew between hosts."""
-    dag_run = context.get("dag_run")
-    started = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
-    return started - SCAN_CLOCK_SKEW if isinstance(started, datetime) else None
 
 
 def _media_file(local_file: Any) -> Any:
@@ -107,23 +65,135 @@ def _media_file(local_file: Any) -> Any:
     return local_file
 
 
-class SubmitTranscriptionOperator(BaseOperator):
+Resource = Job | CustomVocabulary
+
+
+class _SubmitAndWait(BaseOperator):
+    """What submitting operators share: pay-once submission, recording, and the wait.
+
+    The wait runs in the triggerer when ``deferrable`` (a :class:`TranscriptTrigger`) or on
+    the worker otherwise; both judge the resource with the same
+    :class:`~airflow_provider_rev.waiting.Watch`.
+    """
+
+    xcom_key: str = JOB_XCOM_KEY
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool,
+        deferrable: bool | None,
+        poll_interval: float,
+        wait_timeout: timedelta | float,
+        revai_conn_id: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = _default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = poll_interval
+        self.wait_timeout = (
+            wait_timeout if isinstance(wait_timeout, timedelta) else timedelta(seconds=wait_timeout)
+        )
+        self.revai_conn_id = revai_conn_id
+
+    @cached_property
+    def hook(self) -> RevAIHook:
+        """The hook for ``revai_conn_id``."""
+        return RevAIHook(self.revai_conn_id)
+
+    @property
+    def watch(self) -> Watch:
+        """How the wait judges the submitted resource."""
+        raise NotImplementedError
+
+    def _record(self, context: Context, resource: Resource) -> None:
+        """Push the resource before any waiting, so it is in XCom even if the wait fails."""
+        context["ti"].xcom_push(key=self.xcom_key, value=resource.to_dict())
+
+    def _finish(self, context: Context, resource: Resource) -> str:
+        """Record the resource, then wait for it when asked to; return its id."""
+        self._record(context, resource)
+        if not self.wait_for_completion:
+            return resource.id
+        deadline = self._deadline()
+        if self.deferrable and not self.watch.done(resource):
+            self.defer(
+                trigger=TranscriptTrigger(
+                    resource.id,
+                    self.revai_conn_id,
+                    self.poll_interval,
+                    deadline,
+                    first_check_at=time.time() + self.poll_interval,
+                    wait_for_subjobs=self.watch.subjobs,
+                    resource=self.watch.kind,
+                ),
+                method_name="execute_complete",
+            )
+        return self._poll(context, resource, deadline)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger fired: return the id, or raise what the event means."""
+        resource = self.watch.from_event(event)
+        self._record(context, resource)
+        self.log.info(self.watch.describe(resource))
+        return resource.id
+
+    def on_kill(self) -> None:
+        """Say what a kill cannot do: Rev AI has no cancel, so the submission runs (and bills) on."""
+        self.log.warning(
+            "Rev AI submissions cannot be cancelled: a submitted job keeps running and is billed. "
+            "A retry of this task reconnects to it instead of submitting again."
+        )
+
+    def _deadline(self) -> float:
+        limits = [self.wait_timeout]
+        if self.execution_timeout is not None:
+            limits.append(self.execution_timeout)
+        return time.time() + min(limits).total_seconds()
+
+    def _poll(self, context: Context, resource: Resource, deadline: float) -> str:
+        """Wait on the worker, checking every ``poll_interval`` seconds."""
+        watch = self.watch
+        while not watch.done(resource):
+            if time.time() + self.poll_interval > deadline:
+                raise RevAIWaitTimeoutError(
+                    f"Rev AI {watch.noun} {resource.id} was still in progress at the deadline"
+                )
+            time.sleep(self.poll_interval)
+            try:
+                resource = self.hook.run(watch.call(resource.id))
+            except RevAITransientError as exc:
+                self.log.warning("Rev AI %s %s: %s; will check again", watch.noun, resource.id, exc)
+                continue
+            self.log.info(watch.describe(resource))
+        self._record(context, resource)
+        return resource.id
+
+
+class SubmitTranscriptionOperator(_SubmitAndWait):
     """Submit audio or video to Rev AI and return the job id, optionally waiting for the transcript.
 
     Give exactly one media source: ``media_url`` (Rev AI downloads it; ``source_auth_headers``
     are sent with the download) or ``local_file`` (a path or object-storage URI, uploaded as
-    streamed multipart). Every documented job option is a keyword argument; ``extra_options``
-    passes fields the API adds later. Options are validated before anything is sent.
+    streamed multipart). Every job option of the option table (``docs/options.md``,
+    :data:`~airflow_provider_rev.options.JOB_OPTIONS`) is a keyword argument and a template
+    field; ``extra_options`` passes fields the API adds later, untouched. Options are
+    validated once, before anything is sent.
 
-    The return value is the job id; the job's details go to XCom key ``job``. With
-    ``wait_for_completion=True`` the task ends only when the job is transcribed, waiting in
-    the triggerer when ``deferrable`` or polling on the worker otherwise, and fails without
-    retries when the job fails.
+    Submission is pay-once: a retry of the task reconnects to the job an earlier try
+    submitted (see :class:`~airflow_provider_rev.idempotency.PayOnce`). The return value is
+    the job id; the job's details go to XCom key ``job``. With ``wait_for_completion=True``
+    the task ends when the job is transcribed and, unless ``wait_for_subjobs=False``, its
+    requested summary and translations have left ``in_progress``; it waits in the triggerer
+    when ``deferrable`` or on the worker otherwise, and fails without retries when the job fails.
 
     :param media_url: direct-download http(s) URL of the media.
     :param source_auth_headers: ``{"Authorization": "<scheme> <token>"}`` for the download.
     :param local_file: file to upload instead: a local path or an ``ObjectStoragePath``/URI.
+    :param extra_options: API fields the provider does not know yet, sent as given.
     :param wait_for_completion: wait until the job is transcribed.
+    :param wait_for_subjobs: when waiting, also wait for the summary and translations.
     :param deferrable: wait in the triggerer (default from ``[operators] default_deferrable``).
     :param poll_interval: seconds between status checks while waiting.
     :param wait_timeout: longest wait for the transcript (``execution_timeout`` also applies,
@@ -137,27 +207,12 @@ class SubmitTranscriptionOperator(BaseOperator):
         "media_url",
         "local_file",
         "revai_conn_id",
-        "metadata",
-        "language",
-        "transcriber",
-        "callback_url",
-        "notification_url",
-        "custom_vocabulary_id",
-        "custom_vocabularies",
-        "segments_to_transcribe",
-        "speaker_names",
-        "summarization_config",
-        "translation_config",
         "extra_options",
+        *(option.name for option in JOB_OPTIONS if not option.secret),
     )
     template_fields_renderers = {
-        "custom_vocabularies": "json",
-        "segments_to_transcribe": "json",
-        "speaker_names": "json",
-        "summarization_config": "json",
-        "translation_config": "json",
-        "extra_options": "json",
-    }
+        option.name: "json" for option in JOB_OPTIONS if option.type in (list, dict) and not option.secret
+    } | {"extra_options": "json"}
     operator_extra_links = (RevAIJobLink(),)
     ui_color = "#d9e8fb"
 
@@ -168,9 +223,12 @@ class SubmitTranscriptionOperator(BaseOperator):
         source_auth_headers: dict[str, str] | None = None,
         local_file: Any = None,
         metadata: str | None = None,
-        callback_url: str | None = None,
+        language: str | None = None,
+        transcriber: str | None = None,
         notification_url: str | None = None,
         notification_auth_headers: dict[str, str] | None = None,
+        notification_config: dict[str, Any] | None = None,
+        callback_url: str | None = None,
         delete_after_seconds: int | None = None,
         skip_diarization: bool | None = None,
         skip_punctuation: bool | None = None,
@@ -184,9 +242,8 @@ class SubmitTranscriptionOperator(BaseOperator):
         custom_vocabulary_id: str | None = None,
         custom_vocabularies: list[dict[str, Any]] | None = None,
         strict_custom_vocabulary: bool | None = None,
-        language: str | None = None,
-        transcriber: str | None = None,
         verbatim: bool | None = None,
+        forced_alignment: bool | None = None,
         rush: bool | None = None,
         test_mode: bool | None = None,
         segments_to_transcribe: list[dict[str, float]] | None = None,
@@ -195,6 +252,7 @@ class SubmitTranscriptionOperator(BaseOperator):
         translation_config: dict[str, Any] | None = None,
         extra_options: dict[str, Any] | None = None,
         wait_for_completion: bool = False,
+        wait_for_subjobs: bool = True,
         deferrable: bool | None = None,
         poll_interval: float = 30.0,
         wait_timeout: timedelta | float = DEFAULT_WAIT_TIMEOUT,
@@ -202,183 +260,215 @@ class SubmitTranscriptionOperator(BaseOperator):
         max_scan_jobs: int = 5000,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        given = dict(locals())
+        super().__init__(
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            wait_timeout=wait_timeout,
+            revai_conn_id=revai_conn_id,
+            **kwargs,
+        )
+        for option in JOB_OPTIONS:
+            setattr(self, option.name, given[option.name])
         self.media_url = media_url
         self.source_auth_headers = source_auth_headers
         self.local_file = local_file
-        self.metadata = metadata
-        self.callback_url = callback_url
-        self.notification_url = notification_url
-        self.notification_auth_headers = notification_auth_headers
-        self.delete_after_seconds = delete_after_seconds
-        self.skip_diarization = skip_diarization
-        self.skip_punctuation = skip_punctuation
-        self.skip_postprocessing = skip_postprocessing
-        self.remove_disfluencies = remove_disfluencies
-        self.remove_atmospherics = remove_atmospherics
-        self.filter_profanity = filter_profanity
-        self.speaker_channels_count = speaker_channels_count
-        self.speakers_count = speakers_count
-        self.diarization_type = diarization_type
-        self.custom_vocabulary_id = custom_vocabulary_id
-        self.custom_vocabularies = custom_vocabularies
-        self.strict_custom_vocabulary = strict_custom_vocabulary
-        self.language = language
-        self.transcriber = transcriber
-        self.verbatim = verbatim
-        self.rush = rush
-        self.test_mode = test_mode
-        self.segments_to_transcribe = segments_to_transcribe
-        self.speaker_names = speaker_names
-        self.summarization_config = summarization_config
-        self.translation_config = translation_config
         self.extra_options = extra_options
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = _default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = poll_interval
-        self.wait_timeout = (
-            wait_timeout if isinstance(wait_timeout, timedelta) else timedelta(seconds=wait_timeout)
-        )
-        self.revai_conn_id = revai_conn_id
+        self.wait_for_subjobs = wait_for_subjobs
         self.max_scan_jobs = max_scan_jobs
         if media_url is not None and local_file is not None:
             raise RevAIInvalidInputError("media_url", "give media_url or local_file, not both.")
-        mask_submission(None, source_auth_headers, {"notification_auth_headers": notification_auth_headers})
+        mask_submission(None, source_auth_headers, self.job_options())
 
-    @cached_property
-    def hook(self) -> RevAIHook:
-        """The hook for ``revai_conn_id``."""
-        return RevAIHook(self.revai_conn_id)
+    @property
+    def watch(self) -> Watch:
+        """Jobs, with or without their sub-jobs."""
+        return Watch("job", self.wait_for_subjobs)
 
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         """Render templates, then register any rendered signed-URL query as a secret."""
         super().render_template_fields(context, jinja_env)
-        mask_submission(self.media_url, None, {"notification_url": self.notification_url})
+        mask_submission(self.media_url, None, self.job_options())
 
     def job_options(self) -> dict[str, Any]:
-        """Return the validated API options this operator submits."""
-        return validate_options({name: getattr(self, name) for name in JOB_OPTIONS})
+        """Return the options as given (table options plus ``extra_options``); the request validates them."""
+        options = {option.name: getattr(self, option.name) for option in JOB_OPTIONS}
+        return {**options, "extra_options": self.extra_options}
 
-    def execute(self, context: Context) -> str:
-        """Submit the job, or reconnect to the one an earlier try submitted; return its id."""
+    def _submission(self, pay_once: PayOnce) -> _api.Call[Job]:
+        """Build the tagged, validated ``POST /jobs`` request; nothing is sent."""
         if (self.media_url is None) == (self.local_file is None):
             raise RevAIInvalidInputError(
                 "media_url",
                 "give exactly one media source: media_url (Rev AI downloads it) or local_file (uploaded).",
             )
         options = self.job_options()
-        key = _task_key(context)
-        options["metadata"] = tag_metadata(options.get("metadata"), key)
-        job = self._earlier_job(context, key)
-        if job is not None:
-            self.log.info("Reusing Rev AI job %s (%s) submitted by an earlier try", job.id, job.status.value)
-        else:
-            job = self._submit_once(context, key, options)
-        self._record(context, job)
-        self.log.info("Rev AI job %s: %s", job.id, self.hook.settings.job_url(job.id))
-        if not self.wait_for_completion:
-            return job.id
-        deadline = self._deadline()
-        if self.deferrable and not is_done(job):
-            self.defer(
-                trigger=TranscriptTrigger(
-                    job.id,
-                    self.revai_conn_id,
-                    self.poll_interval,
-                    deadline,
-                    first_check_at=time.time() + self.poll_interval,
-                ),
-                method_name="execute_complete",
-            )
-        return self._poll(context, job, deadline).id
-
-    def on_kill(self) -> None:
-        """Say what a kill cannot do: Rev AI has no cancel, so the job runs (and bills) on."""
-        self.log.warning(
-            "Rev AI jobs cannot be cancelled: a submitted job keeps running and is billed. "
-            "A retry of this task reconnects to it instead of submitting again."
-        )
-
-    def _submit(self, options: dict[str, Any]) -> Job:
+        options["metadata"] = pay_once.tag(options["metadata"])
+        region = self.hook.settings.region
         if self.media_url is not None:
-            return self.hook.submit_job(
-                self.media_url, source_auth_headers=self.source_auth_headers, **options
+            return _api.submit_job(self.media_url, self.source_auth_headers, options, region)
+        return _api.submit_local_file(_media_file(self.local_file), options, region)
+
+    def execute(self, context: Context) -> str:
+        """Submit the job, or reconnect to the one an earlier try submitted; record it; wait if asked."""
+        pay_once = PayOnce.from_context(context, self.log)
+        call = self._submission(pay_once)
+        job = pay_once.submit(
+            Submission(
+                "job",
+                STATE_STORE_KEY,
+                send=lambda: self.hook.run(call),
+                get=self.hook.get_job,
+                recent=lambda: self.hook.list_jobs(limit=self.max_scan_jobs),
             )
-        return self.hook.submit_local_file(_media_file(self.local_file), **options)
-
-    def _submit_once(self, context: Context, key: str, options: dict[str, Any]) -> Job:
-        """Submit; when the outcome is unknown, look for the job before submitting again."""
-        for attempt in (1, 2):
-            try:
-                job = self._submit(options)
-            except (RevAIConnectionError, RevAIServerError) as exc:
-                if isinstance(exc, RevAIConnectionError) and not exc.outcome_unknown:
-                    raise
-                self.log.warning("Rev AI job submission outcome unknown (%s); looking for the job", exc)
-                found = self._scan(context, key)
-                if found is not None:
-                    return found
-                if attempt == 2:
-                    raise
-                self.log.warning("No Rev AI job under key %s was created; submitting again", key)
-                continue
-            store = _state_store(context)
-            if store is not None:
-                store.set(STATE_STORE_KEY, job.id)
-            return job
-        raise AssertionError("unreachable")
-
-    def _earlier_job(self, context: Context, key: str) -> Job | None:
-        """Find the job an earlier try submitted: task state store first, then the job list."""
-        store = _state_store(context)
-        if store is not None:
-            job_id = store.get(STATE_STORE_KEY)
-            if isinstance(job_id, str) and job_id:
-                job = self.hook.get_job(job_id)
-                if job.status is not JobStatus.FAILED:
-                    return job
-                self.log.info("The earlier try's Rev AI job %s failed; submitting a new one", job_id)
-                return None
-        if _try_number(context) <= 1:
-            return None
-        return self._scan(context, key)
-
-    def _scan(self, context: Context, key: str) -> Job | None:
-        jobs = self.hook.list_jobs(limit=self.max_scan_jobs)
-        return find_reusable_job(jobs, key, not_before=_run_started(context))
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
-        """Resume after the trigger fired: return the job id, or raise what the event means."""
-        job = job_from_event(event)
-        context["ti"].xcom_push(key=JOB_XCOM_KEY, value=job.to_dict())
-        self.log.info(describe(job))
-        return job.id
-
-    def _record(self, context: Context, job: Job) -> None:
-        """Push the job and its link before any waiting, so both exist even if the wait fails."""
-        context["ti"].xcom_push(key=JOB_XCOM_KEY, value=job.to_dict())
+        )
+        self.log.info("Rev AI job %s (%s): %s", job.id, job.status.value, self.hook.settings.job_url(job.id))
         RevAIJobLink.remember(context, self.hook.settings.job_url(job.id))
+        return self._finish(context, job)
 
-    def _deadline(self) -> float:
-        limits = [self.wait_timeout]
-        if self.execution_timeout is not None:
-            limits.append(self.execution_timeout)
-        return time.time() + min(limits).total_seconds()
 
-    def _poll(self, context: Context, job: Job, deadline: float) -> Job:
-        """Wait on the worker, checking every ``poll_interval`` seconds."""
-        while not is_done(job):
-            if time.time() + self.poll_interval > deadline:
-                raise RevAIWaitTimeoutError(f"Rev AI job {job.id} was still in progress at the deadline")
-            time.sleep(self.poll_interval)
-            try:
-                job = self.hook.get_job(job.id)
-            except RevAITransientError as exc:
-                self.log.warning("Rev AI job %s: %s; will check again", job.id, exc)
-                continue
-            self.log.info(describe(job))
-        context["ti"].xcom_push(key=JOB_XCOM_KEY, value=job.to_dict())
-        return job
+class CreateCustomVocabularyOperator(_SubmitAndWait):
+    """Create a custom vocabulary, wait until it is ``complete``, and return its id.
+
+    Pass the id to ``SubmitTranscriptionOperator(custom_vocabulary_id=...)``: a vocabulary
+    compiled once is reused by every job that names it, which saves the per-job compilation
+    of inline ``custom_vocabularies``. Submission is pay-once like job submission, and the
+    wait uses the same trigger (deferrable) or worker polling; a ``failed`` vocabulary fails
+    the task without retries. The vocabulary's details go to XCom key ``custom_vocabulary``.
+
+    :param custom_vocabularies: 1 to 50 ``{"phrases": [...]}`` objects.
+    :param metadata: free text stored with the vocabulary.
+    :param strict_custom_vocabulary: use phrases only as whole phrases.
+    :param notification_url: webhook Rev AI POSTs ``{"custom_vocabulary": ...}`` to when it ends.
+    :param notification_auth_headers: ``{"Authorization": ...}`` sent with the webhook.
+    :param extra_options: API fields the provider does not know yet, sent as given.
+    :param wait_for_completion: wait until the vocabulary is ``complete`` (default ``True``:
+        only a complete vocabulary can be used by a job).
+    :param deferrable: wait in the triggerer (default from ``[operators] default_deferrable``).
+    :param poll_interval: seconds between status checks while waiting.
+    :param wait_timeout: longest wait.
+    :param revai_conn_id: the ``revai`` connection.
+    :param max_scan_vocabularies: how many recent vocabularies a retry reads to find the one an
+        earlier try submitted (at most 1000: the API lists no more).
+    """
+
+    template_fields: Sequence[str] = (
+        "custom_vocabularies",
+        "metadata",
+        "notification_url",
+        "extra_options",
+        "revai_conn_id",
+    )
+    template_fields_renderers = {"custom_vocabularies": "json", "extra_options": "json"}
+    xcom_key = VOCABULARY_XCOM_KEY
+    ui_color = "#f3e8fb"
+
+    def __init__(
+        self,
+        *,
+        custom_vocabularies: list[dict[str, Any]],
+        metadata: str | None = None,
+        strict_custom_vocabulary: bool | None = None,
+        notification_url: str | None = None,
+        notification_auth_headers: dict[str, str] | None = None,
+        extra_options: dict[str, Any] | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 10.0,
+        wait_timeout: timedelta | float = timedelta(hours=1),
+        revai_conn_id: str = RevAIHook.default_conn_name,
+        max_scan_vocabularies: int = 1000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            wait_timeout=wait_timeout,
+            revai_conn_id=revai_conn_id,
+            **kwargs,
+        )
+        self.custom_vocabularies = custom_vocabularies
+        self.metadata = metadata
+        self.strict_custom_vocabulary = strict_custom_vocabulary
+        self.notification_url = notification_url
+        self.notification_auth_headers = notification_auth_headers
+        self.extra_options = extra_options
+        self.max_scan_vocabularies = max_scan_vocabularies
+        mask_submission(None, None, {"notification_auth_headers": notification_auth_headers})
+
+    @property
+    def watch(self) -> Watch:
+        """Custom vocabularies: over at ``complete`` or ``failed``."""
+        return Watch("custom_vocabulary")
+
+    def execute(self, context: Context) -> str:
+        """Create the vocabulary, or reconnect to the one an earlier try created; wait for it."""
+        pay_once = PayOnce.from_context(context, self.log)
+        options = {
+            "metadata": pay_once.tag(self.metadata),
+            "strict_custom_vocabulary": self.strict_custom_vocabulary,
+            "notification_url": self.notification_url,
+            "notification_auth_headers": self.notification_auth_headers,
+            "extra_options": self.extra_options,
+        }
+        call = _api.submit_custom_vocabulary(self.custom_vocabularies, options)
+        vocabulary = pay_once.submit(
+            Submission(
+                "custom vocabulary",
+                VOCABULARY_STATE_STORE_KEY,
+                send=lambda: self.hook.run(call),
+                get=self.hook.get_custom_vocabulary,
+                recent=lambda: self.hook.list_custom_vocabularies(
+                    limit=min(self.max_scan_vocabularies, 1000)
+                ),
+            )
+        )
+        self.log.info("Rev AI custom vocabulary %s: %s", vocabulary.id, vocabulary.status.value)
+        return self._finish(context, vocabulary)
+
+
+class DeleteJobOperator(BaseOperator):
+    """Delete a finished Rev AI job and all its data (media, transcript, outputs), for data retention.
+
+    Idempotent: a job that is already gone (deleted earlier, or by ``delete_after_seconds``)
+    counts as deleted. A job still in progress cannot be deleted yet (409): the task fails
+    with a retryable error, so its retries wait for the job to finish.
+
+    :param job_id: the job, e.g. ``"{{ ti.xcom_pull(task_ids='submit') }}"``.
+    :param revai_conn_id: the ``revai`` connection.
+    """
+
+    template_fields: Sequence[str] = ("job_id", "revai_conn_id")
+    ui_color = "#fbe3e3"
+
+    def __init__(
+        self, *, job_id: str, revai_conn_id: str = RevAIHook.default_conn_name, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_id = job_id
+        self.revai_conn_id = revai_conn_id
+
+    @cached_property
+    def hook(self) -> RevAIHook:
+        """The hook for ``revai_conn_id``."""
+        return RevAIHook(self.revai_conn_id)
+
+    def execute(self, context: Context) -> bool:
+        """Delete the job; return ``True`` if this call deleted it, ``False`` if it was already gone."""
+        return delete_job(self.hook, validate_job_id(self.job_id), self.log)
+
+
+def delete_job(hook: RevAIHook, job_id: str, log: Any) -> bool:
+    """Delete ``job_id``, treating "not found" as already deleted; return whether this call deleted it."""
+    try:
+        hook.delete_job(job_id)
+    except RevAINotFoundError:
+        log.info("Rev AI job %s is already deleted", job_id)
+        return False
+    log.info("Deleted Rev AI job %s and its data", job_id)
+    return True
 
 
 class FetchTranscriptOperator(BaseOperator):
@@ -399,6 +489,8 @@ class FetchTranscriptOperator(BaseOperator):
     :param output_path: where to write the result (templated), e.g.
         ``"s3://aws_default@bucket/{{ run_id }}/{{ ti.map_index }}.json"``.
     :param max_xcom_bytes: largest result returned inline (default 48 KiB).
+    :param delete_after_fetch: delete the job and all its data once the result is safely
+        stored (written to ``output_path``, or pushed to XCom); never when storing failed.
     :param revai_conn_id: the ``revai`` connection.
     """
 
@@ -421,6 +513,7 @@ class FetchTranscriptOperator(BaseOperator):
         translation_language: str | None = None,
         output_path: str | ObjectStoragePath | None = None,
         max_xcom_bytes: int = 48 * 1024,
+        delete_after_fetch: bool = False,
         revai_conn_id: str = RevAIHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -432,6 +525,7 @@ class FetchTranscriptOperator(BaseOperator):
         self.translation_language = translation_language
         self.output_path = output_path
         self.max_xcom_bytes = max_xcom_bytes
+        self.delete_after_fetch = delete_after_fetch
         self.revai_conn_id = revai_conn_id
 
     @cached_property
@@ -452,8 +546,23 @@ class FetchTranscriptOperator(BaseOperator):
         job = self._ready_job(job_id)
         fmt = self.output_format.lower()
         if self.output_path is None:
-            return self._inline(call, fmt)
-        return self._to_storage(call, job, fmt)
+            result = self._inline(call, fmt)
+            if self.delete_after_fetch and self.do_xcom_push:
+                context["ti"].xcom_push(key="return_value", value=result)
+        else:
+            result = self._to_storage(call, job, fmt)
+        if self.delete_after_fetch:
+            delete_job(self.hook, job_id, self.log)
+        return result
+
+    @property
+    def _subjob(self) -> str | None:
+        """The sub-job whose output this fetch reads, if any."""
+        if self.summary:
+            return "summarization"
+        if self.translation_language:
+            return f"translation into {self.translation_language.lower()}"
+        return None
 
     def _ready_job(self, job_id: str) -> Job:
         """Return the job if it is transcribed; explain clearly why there is nothing to fetch."""
@@ -475,6 +584,18 @@ class FetchTranscriptOperator(BaseOperator):
                 current_value=job.status.value,
                 allowed_values=[JobStatus.TRANSCRIBED.value],
             )
+        subjob = self._subjob
+        if subjob is not None:
+            check_subjob(job, subjob)
+            if subjob_states(job).get(subjob) == PENDING:
+                raise RevAIInvalidStateError(
+                    409,
+                    title="Sub-job is not finished yet",
+                    detail=f"Rev AI job {job.id}: the {subjob} is still in progress; wait with "
+                    "TranscriptSensor first (it waits for sub-jobs), or let the task retry",
+                    current_value=PENDING,
+                    allowed_values=["completed"],
+                )
         return job
 
     def _inline(self, call: _api.Call[Any], fmt: str) -> Any:

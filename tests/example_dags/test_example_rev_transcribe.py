@@ -1,8 +1,10 @@
 """``example_rev_transcribe`` end to end with ``dag.test()`` against the emulator.
 
-Proves the whole path a user runs: submit -> sensor checks once and defers -> the trigger
-polls over aiohttp -> the sensor resumes -> three fetches (JSON and SRT to storage, text to
-XCom), with one job billed.
+Proves the whole path a user runs: a custom vocabulary created and waited for in the
+triggerer -> submit naming it, with a summary -> sensor checks once and defers -> the trigger
+polls over aiohttp until the transcript and the summary are ready -> the sensor resumes ->
+four fetches (JSON and SRT to storage, text and summary to XCom) -> the job is deleted, with
+one job billed.
 """
 
 from __future__ import annotations
@@ -40,17 +42,26 @@ def test_submit_defer_resume_fetch(
 
     assert str(dag_run.state) == "success"
     states, xcoms = run_results(dag.dag_id, dag_run.run_id)
-    assert set(states.values()) == {"success"} and len(states) == 5
+    assert set(states.values()) == {"success"} and len(states) == 8
 
-    # One job, submitted once, with the run's metadata and the pay-once key.
-    [job] = emulator.jobs()
+    # One complete vocabulary, created once and named by the one job, submitted once with the
+    # run's metadata and the pay-once key; the job was deleted after every fetch.
+    vocabulary_id = xcoms[("vocabulary", -1, "return_value")]
+    assert emulator.vocabulary(vocabulary_id)["status"] == "complete"  # type: ignore[index]
+    assert emulator.request_counts["POST /vocabularies"] == 1
+    [body] = emulator.received_bodies("POST /jobs")
     job_id = xcoms[("submit", -1, "return_value")]
-    assert job["id"] == job_id and job["status"] == "transcribed"
-    assert job["metadata"].startswith(f"example_rev_transcribe/{dag_run.run_id} [airflow-revai:")
-    assert emulator.request_counts["POST /jobs"] == 1
+    assert body["custom_vocabulary_id"] == vocabulary_id and body["summarization_config"] == {
+        "type": "bullets"
+    }
+    assert body["metadata"].startswith(f"example_rev_transcribe/{dag_run.run_id} [airflow-revai:")
+    assert emulator.jobs() == [] and emulator.request_counts["DELETE /jobs/{id}"] == 1
+    assert xcoms[("delete", -1, "return_value")] is True
 
-    # The sensor checked once on the worker, deferred, and resumed from the trigger's event.
-    [deferral] = deferrals
+    # The vocabulary and the sensor each deferred; the sensor checked once on the worker,
+    # deferred, and resumed from the trigger's event once the summary was ready too.
+    assert [d["resource"] for d in deferrals] == ["custom_vocabulary", "job"]
+    deferral = deferrals[1]
     assert {k: deferral[k] for k in ("job_id", "revai_conn_id", "poll_interval")} == {
         "job_id": job_id,
         "revai_conn_id": "revai_default",
@@ -61,6 +72,8 @@ def test_submit_defer_resume_fetch(
     assert f"Resumed from the triggerer: Rev AI job {job_id}: transcribed" in logs
     assert emulator.request_counts["GET /jobs/{id}"] >= 2
     assert xcoms[("wait", -1, "return_value")]["status"] == "transcribed"
+    assert xcoms[("wait", -1, "return_value")]["summarization"]["status"] == "completed"
+    assert xcoms[("fetch_summary", -1, "return_value")]["bullet_points"]
 
     # Text to XCom; JSON and SRT streamed to storage with a manifest that matches the files.
     text = xcoms[("fetch_text", -1, "return_value")]

@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
-from support import Received, Reply, ScriptedServer, connection_json, load_example_dag
+from support import Received, Reply, ScriptedServer, connection_json, load_example_dag, task_context
 
 from airflow_provider_rev.exceptions import (
     RevAIAPIError,
@@ -140,6 +139,11 @@ class FakeRevAI:
 
     def __call__(self, request: Received) -> Reply:
         parts = request.path.strip("/").split("/")
+        if parts[0] == "vocabularies":
+            status = "in_progress" if request.method == "POST" else "complete"
+            return Reply(200, {"id": "cvExample", "status": status, "created_on": "2026-11-24T09:00:00Z"})
+        if request.method == "DELETE" and parts[0] == "jobs" and self.jobs.pop(parts[1], None) is not None:
+            return Reply(204)
         if request.method == "POST" and parts == ["jobs"]:
             self.post_bodies.append(request.body)
             body = request.json()
@@ -152,6 +156,8 @@ class FakeRevAI:
                 job["metadata"] = body["metadata"]
             if "notification_config" in body:
                 job["callback_url"] = body["notification_config"]["url"]
+            if "summarization_config" in body:
+                job["summarization"] = {"status": "in_progress"}
             self.jobs[job_id], self.submitted[job_id] = job, body
             return Reply(200, job)
         if request.method == "GET" and len(parts) >= 2 and parts[0] == "jobs" and parts[1] in self.jobs:
@@ -162,6 +168,8 @@ class FakeRevAI:
                     return self.rate_limited(request, self.submitted.get(job["id"]))
                 if seen > self.in_progress_checks:
                     job["status"] = "transcribed"
+                    if "summarization" in job:
+                        job["summarization"] = {"status": "completed"}
                 return Reply(200, job)
             if job["status"] != "transcribed":
                 return Reply(409, {"title": "Job is not transcribed", "current_value": job["status"]})
@@ -171,6 +179,8 @@ class FakeRevAI:
                 return Reply(200, TRANSCRIPT)
             if parts[2:] == ["captions"]:
                 return Reply(200, "1\n00:00:00,100 --> 00:00:00,400\nHello\n")
+            if parts[2:] == ["transcript", "summary"]:
+                return Reply(200, {"bullet_points": ["Hello."]})
         return Reply(404, {"status": 404, "title": "could not find job"})
 
 
@@ -231,9 +241,7 @@ def fake(server: ScriptedServer, secrets: Secrets, monkeypatch: pytest.MonkeyPat
 
 
 def ti_context() -> dict[str, Any]:
-    ti = MagicMock(dag_id="dag", run_id="run1", task_id="submit", map_index=-1, try_number=1)
-    ti.get_first_reschedule_date.return_value = None
-    return {"ti": ti}
+    return task_context()
 
 
 def xcom_values(ctx: dict[str, Any]) -> str:
@@ -345,6 +353,18 @@ def example_run(
     return _RUNS["run"]
 
 
+EXAMPLE_TASKS = {
+    "vocabulary",
+    "submit",
+    "wait",
+    "fetch_json",
+    "fetch_srt",
+    "fetch_text",
+    "fetch_summary",
+    "delete",
+}
+
+
 class TestExampleDagRun:
     """``dag.test()`` of example_rev_transcribe with a signed media URL in ``run_conf``."""
 
@@ -352,7 +372,7 @@ class TestExampleDagRun:
         """Sanity: the run succeeded, deferred, and the secrets really went to Rev AI."""
         assert example_run.state == "success"
         s = example_run.secrets
-        posts = [r for r in example_run.received if r.method == "POST"]
+        posts = [r for r in example_run.received if r.method == "POST" and r.path == "/jobs"]
         assert [r.json()["source_config"]["url"] for r in posts] == [s.media_url, s.media_url]
         assert all(r.headers["authorization"] == f"Bearer {s.token}" for r in example_run.received)
         assert example_run.trigger_kwargs, "the sensor should have deferred to the trigger"
@@ -384,20 +404,20 @@ class TestExampleDagRun:
 
     def test_rendered_template_fields_hide_the_signature(self, example_run: DagRunRecord) -> None:
         rendered = example_run.rendered
-        assert set(rendered) == {"submit", "wait", "fetch_json", "fetch_srt", "fetch_text"}
+        assert set(rendered) == EXAMPLE_TASKS
         assert rendered["submit"]["media_url"] == f"{MEDIA_PATH}?***"
         assert leaks(json.dumps(rendered, default=str), example_run.secrets) == []
 
     def test_xcoms_of_every_task_hide_the_signature(self, example_run: DagRunRecord) -> None:
         xcoms = example_run.xcoms
-        assert {task for task, _ in xcoms} == {"submit", "wait", "fetch_json", "fetch_srt", "fetch_text"}
+        assert {task for task, _ in xcoms} == EXAMPLE_TASKS
         assert xcoms[("submit", "job")]["media_url"] == f"{MEDIA_PATH}?REDACTED"
         assert xcoms[("wait", "return_value")]["media_url"] == f"{MEDIA_PATH}?REDACTED"
         assert leaks(json.dumps(list(xcoms.values()), default=str), example_run.secrets) == []
 
     def test_trigger_kwargs_carry_no_secret(self, example_run: DagRunRecord) -> None:
         for kwargs in example_run.trigger_kwargs:
-            assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time", "first_check_at"}
+            assert set(kwargs) == TRIGGER_KWARGS
             assert leaks(json.dumps(kwargs), example_run.secrets) == []
 
     @pytest.mark.xfail(
@@ -417,6 +437,17 @@ class TestExampleDagRun:
 
 
 # ---------------------------------------------------------------------------- direct operator runs
+
+
+TRIGGER_KWARGS = {
+    "job_id",
+    "revai_conn_id",
+    "poll_interval",
+    "end_time",
+    "first_check_at",
+    "wait_for_subjobs",
+    "resource",
+}
 
 
 def signed_operator(secrets: Secrets, **kwargs: Any) -> SubmitTranscriptionOperator:
@@ -476,7 +507,7 @@ def test_trigger_kwargs_of_every_deferral_carry_no_secret(fake: FakeRevAI, secre
     for deferred in (submitted.value, sensed.value):
         classpath, kwargs = deferred.trigger.serialize()
         assert classpath == "airflow_provider_rev.triggers.revai.TranscriptTrigger"
-        assert set(kwargs) == {"job_id", "revai_conn_id", "poll_interval", "end_time", "first_check_at"}
+        assert set(kwargs) == TRIGGER_KWARGS
         dumped = json.dumps([kwargs, deferred.kwargs], default=str)
         assert leaks(dumped, secrets) == []
 

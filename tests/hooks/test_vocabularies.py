@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -351,17 +350,9 @@ class TestAsync:
         assert len(revai_conn.received) == 2
 
 
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RevAIEmulator]:
-    """A bundled emulator on 127.0.0.1, configured as ``revai_default``; vocabularies take 0.05 s."""
-    with RevAIEmulator(processing_seconds=0.05) as emu:
-        conn = {"conn_type": "revai", "host": emu.base_url, "password": emu.token}
-        monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", json.dumps(conn))
-        yield emu
-
-
+@pytest.mark.revai_emulator(processing_seconds=0.05)
 class TestAgainstEmulator:
-    def test_create_get_list_delete(self, emulator: RevAIEmulator) -> None:
+    def test_create_get_list_delete(self, emu: RevAIEmulator) -> None:
         hook = fast_hook()
         created = hook.submit_custom_vocabulary(PHRASES, metadata="round trip")
         assert created.status is VocabularyStatus.IN_PROGRESS and created.id.startswith("cv")
@@ -377,7 +368,7 @@ class TestAgainstEmulator:
         with pytest.raises(RevAINotFoundError):
             hook.get_custom_vocabulary(created.id)
 
-    async def test_async_create_get_list_delete(self, emulator: RevAIEmulator) -> None:
+    async def test_async_create_get_list_delete(self, emu: RevAIEmulator) -> None:
         hook = fast_hook()
         try:
             created = await hook.asubmit_custom_vocabulary(PHRASES, strict_custom_vocabulary=True)
@@ -393,4 +384,4 @@ class TestAgainstEmulator:
             await hook.aclose()
         assert fetched.status is VocabularyStatus.COMPLETE
         assert [v.id for v in listed] == [created.id]
-        assert emulator.vocabularies() == []
+        assert emu.vocabularies() == []

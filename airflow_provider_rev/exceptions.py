@@ -118,9 +118,14 @@ class RevAIAPIError(RevAIError):
         self.endpoint = endpoint
         super().__init__(redact_text(self._message()))
 
-    def _message(self) -> str:
+    @property
+    def reason(self) -> str:
+        """The error without the endpoint, for messages that must read the same whichever request failed."""
+        return redact_text(self._message(with_endpoint=False))
+
+    def _message(self, with_endpoint: bool = True) -> str:
         parts = [f"Rev AI API error {self.status}"]
-        if self.endpoint:
+        if self.endpoint and with_endpoint:
             parts[0] += f" on {self.endpoint}"
         if self.title:
             parts.append(self.title)

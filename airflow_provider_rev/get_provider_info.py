@@ -32,6 +32,30 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.triggers.revai"]}
         ],
         "extra-links": ["airflow_provider_rev.links.RevAIJobLink"],
+        "config": {
+            "revai": {
+                "description": "How deferred Rev AI waits poll in the triggerer.",
+                "options": {
+                    "shared_polling": {
+                        "description": "On Airflow 3.3+, every job waiting on one connection in one "
+                        "triggerer shares one poll loop that refreshes statuses in bulk with GET /jobs. "
+                        "Set to False to give every deferred wait its own loop (for debugging).",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": None,
+                        "default": "True",
+                    },
+                    "shared_poll_requests_per_second": {
+                        "description": "Request budget of one shared poll loop (one connection in one "
+                        "triggerer); a 429 pauses the whole loop for its Retry-After.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": None,
+                        "default": "5.0",
+                    },
+                },
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "revai",

@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from airflow_provider_rev import _api
 from airflow_provider_rev.exceptions import (
+    RevAIAPIError,
     RevAIError,
     RevAIJobFailedError,
     RevAIPermanentError,
@@ -29,6 +30,13 @@ from airflow_provider_rev.exceptions import (
 from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus, VocabularyStatus
 
 PENDING = "in_progress"
+#: Share of a recording's length a status check waits for once the job reports its duration.
+#: Rev AI's machine transcription takes a fraction of real time; 15% is a low estimate, so a
+#: job is rarely finished long before its check, while a 2-hour recording is not polled
+#: every 30 s for its first 18 minutes.
+PROCESSING_SHARE = 0.15
+#: Longest pause adaptive timing may choose (a larger ``poll_interval`` still wins).
+MAX_ADAPTIVE_WAIT = 600.0
 
 
 class EventStatus(enum.StrEnum):
@@ -125,6 +133,39 @@ def job_age_seconds(job: Job | CustomVocabulary, now: datetime | None = None) ->
         return None
     end = job.completed_on if job.completed_on is not None else (now or datetime.now(UTC))
     return max(0.0, (end - job.created_on).total_seconds())
+
+
+def next_check_delay(job: Job, poll_interval: float, now: float) -> float:
+    """Seconds until the next status check of ``job``: ``poll_interval``, or longer for long media.
+
+    Once Rev AI reports the media's duration, a job is not expected back before
+    ``created_on + PROCESSING_SHARE * duration``; the check waits until then, never less than
+    ``poll_interval`` and never more than ``MAX_ADAPTIVE_WAIT`` (unless ``poll_interval`` is
+    longer). Short recordings therefore resume within one interval and long ones cost few checks.
+    """
+    if job.duration_seconds is None or job.created_on is None or job.status is not JobStatus.IN_PROGRESS:
+        return poll_interval
+    expected = job.created_on.timestamp() + PROCESSING_SHARE * job.duration_seconds
+    return max(poll_interval, min(expected - now, MAX_ADAPTIVE_WAIT))
+
+
+def error_reason(error: BaseException) -> str:
+    """Return an error's text without the request it came from (``GET /jobs`` or ``/jobs/{id}``).
+
+    The shared poll and per-job polling learn of the same failure through different requests;
+    their events must still read the same.
+    """
+    return error.reason if isinstance(error, RevAIAPIError) else str(error)
+
+
+def permanent_error_message(noun: str, resource_id: str, reason: str) -> str:
+    """Return the message of the ``error`` event that ends a wait on a permanent API error."""
+    return f"Rev AI {noun} {resource_id}: giving up on a permanent error: {reason}"
+
+
+def timeout_message(noun: str, resource_id: str) -> str:
+    """Return the message of the ``timeout`` event that ends a wait at its deadline."""
+    return f"Rev AI {noun} {resource_id} was still in progress at the deadline"
 
 
 def describe(job: Job, elapsed_seconds: float | None = None) -> str:

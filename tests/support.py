@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import json
 import threading
 from collections import deque
@@ -266,3 +268,42 @@ def task_context(
 def pushed(context: dict[str, Any]) -> dict[str, Any]:
     """What a task pushed to XCom, by key (the last value of each key)."""
     return {c.kwargs["key"]: c.kwargs["value"] for c in context["ti"].xcom_push.call_args_list}
+
+
+_TRIGGER_IDS = itertools.count(1)
+
+
+async def run_shared(triggers: list[Any], manager: Any = None) -> list[Any]:
+    """Run triggers the way Airflow 3.3's triggerer does when they declare a shared stream key.
+
+    Each trigger subscribes to ``SharedStreamManager`` under its ``shared_stream_key()`` and
+    consumes the broadcast through ``filter_shared_stream``; it unsubscribes when it fired
+    (or was cancelled), as ``run_trigger`` does. Returns each trigger's first event payload.
+    """
+    from airflow.triggers.shared_stream import SharedStreamManager
+
+    manager = manager or SharedStreamManager()
+
+    async def one(trigger_id: int, trigger: Any) -> Any:
+        key = trigger.shared_stream_key()
+        assert key is not None, "this trigger does not share a stream"
+        stream = manager.subscribe(trigger_id=trigger_id, trigger=trigger, key=key)
+        try:
+            async for event in trigger.filter_shared_stream(stream):
+                return event.payload
+        finally:
+            await manager.unsubscribe(trigger_id, key)
+        raise AssertionError(f"trigger {trigger_id} ended without an event")
+
+    return list(await asyncio.gather(*(one(next(_TRIGGER_IDS), t) for t in triggers)))
+
+
+async def run_standalone(triggers: list[Any]) -> list[Any]:
+    """Run triggers one poll loop each (``run()``), as Airflow 3.1/3.2 and ``dag.test()`` do."""
+
+    async def one(trigger: Any) -> Any:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("trigger ended without an event")
+
+    return list(await asyncio.gather(*(one(t) for t in triggers)))

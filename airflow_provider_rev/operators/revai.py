@@ -51,6 +51,7 @@ SUBMIT_KEYWORDS = (
     "wait_timeout",
     "revai_conn_id",
     "max_scan_jobs",
+    "shared_polling",
 )
 
 
@@ -86,9 +87,11 @@ class _SubmitAndWait(BaseOperator):
         poll_interval: float,
         wait_timeout: timedelta | float,
         revai_conn_id: str,
+        shared_polling: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.shared_polling = shared_polling
         self.wait_for_completion = wait_for_completion
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
@@ -127,6 +130,7 @@ class _SubmitAndWait(BaseOperator):
                     first_check_at=time.time() + self.poll_interval,
                     wait_for_subjobs=self.watch.subjobs,
                     resource=self.watch.kind,
+                    shared_polling=self.shared_polling,
                 ),
                 method_name="execute_complete",
             )
@@ -201,6 +205,8 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
     :param revai_conn_id: the ``revai`` connection.
     :param max_scan_jobs: how many recent jobs a retry reads, at most, to find the job an
         earlier try submitted (on Airflow 3.3+ the task state store usually answers first).
+    :param shared_polling: when deferred on Airflow 3.3+, share one poll loop with every job
+        waiting on the same connection (``False``: this job polls on its own, for debugging).
     """
 
     template_fields: Sequence[str] = (
@@ -258,6 +264,7 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
         wait_timeout: timedelta | float = DEFAULT_WAIT_TIMEOUT,
         revai_conn_id: str = RevAIHook.default_conn_name,
         max_scan_jobs: int = 5000,
+        shared_polling: bool = True,
         **kwargs: Any,
     ) -> None:
         given = dict(locals())
@@ -267,6 +274,7 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
             poll_interval=poll_interval,
             wait_timeout=wait_timeout,
             revai_conn_id=revai_conn_id,
+            shared_polling=shared_polling,
             **kwargs,
         )
         for option in JOB_OPTIONS:

@@ -44,6 +44,8 @@ class TranscriptSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer instead of a worker slot (default from
         ``[operators] default_deferrable``).
     :param wait_for_subjobs: also wait for the job's summary and translations.
+    :param shared_polling: when deferred on Airflow 3.3+, share one poll loop with every job
+        waiting on the same connection (``False``: this job polls on its own, for debugging).
     """
 
     template_fields: Sequence[str] = ("job_id", "revai_conn_id")
@@ -57,10 +59,12 @@ class TranscriptSensor(BaseSensorOperator):
         revai_conn_id: str = RevAIHook.default_conn_name,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         wait_for_subjobs: bool = True,
+        shared_polling: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.wait_for_subjobs = wait_for_subjobs
+        self.shared_polling = shared_polling
         self.job_id = job_id
         self.revai_conn_id = revai_conn_id
         self.deferrable = deferrable
@@ -105,6 +109,7 @@ class TranscriptSensor(BaseSensorOperator):
                 end_time=time.time() + self.timeout,
                 first_check_at=time.time() + self.poke_interval,
                 wait_for_subjobs=self.wait_for_subjobs,
+                shared_polling=self.shared_polling,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

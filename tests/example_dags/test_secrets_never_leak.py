@@ -447,6 +447,7 @@ TRIGGER_KWARGS = {
     "first_check_at",
     "wait_for_subjobs",
     "resource",
+    "shared_polling",
 }
 
 

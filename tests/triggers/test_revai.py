@@ -13,7 +13,6 @@ from airflow.triggers.base import TriggerEvent
 from support import TOKEN, Reply, ScriptedServer
 
 from airflow_provider_rev.hooks import revai as hook_module
-from airflow_provider_rev.triggers import revai as trigger_module
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
 
 IN_PROGRESS = {"id": "job1", "status": "in_progress", "created_on": "2026-11-24T09:00:00Z"}
@@ -31,8 +30,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
         calls.append(delay)
         await real_sleep(0)
 
-    monkeypatch.setattr(trigger_module.asyncio, "sleep", fake_sleep)
-    assert hook_module.asyncio.sleep is fake_sleep
+    monkeypatch.setattr(hook_module.asyncio, "sleep", fake_sleep)
     yield calls
 
 
@@ -59,6 +57,7 @@ def test_serialize_round_trip_is_json_native() -> None:
         "first_check_at": 1_899_999_000.0,
         "wait_for_subjobs": True,
         "resource": "job",
+        "shared_polling": True,
     }
     serialize(kwargs)
     assert json.loads(json.dumps(kwargs)) == kwargs

@@ -107,6 +107,26 @@ class TestSharedPoll:
         assert shared == await run_standalone(triggers(slow[:2], end_time=soon))
         assert manager._groups == {}
 
+    async def test_after_a_triggerer_restart_jobs_that_finished_unwatched_are_still_seen(
+        self, emu: RevAIEmulator, media: MediaServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        finished = submit_jobs(media, 3)
+        emu.advance_clock(3600)
+        submit_jobs(media, 5)
+        assert all(emu.job(job_id)["status"] == "transcribed" for job_id in finished)  # type: ignore[index]
+        closed: list[str] = []
+        real_aclose = RevAIHook.aclose
+
+        async def spy_aclose(hook: RevAIHook) -> None:
+            closed.append(hook.revai_conn_id)
+            await real_aclose(hook)
+
+        monkeypatch.setattr(RevAIHook, "aclose", spy_aclose)
+        recreated = triggers(finished, first_check_at=time.time() - 600)
+        shared = await run_shared(recreated)
+        assert [e["status"] for e in shared] == ["transcribed"] * 3
+        assert closed == ["revai_default"]  # the loop's one session, closed when its last subscriber left
+
     async def test_switches_select_one_loop_per_job(self, monkeypatch: pytest.MonkeyPatch) -> None:
         assert TranscriptTrigger("job1").shared_stream_key() is not None
         assert TranscriptTrigger("job1", shared_polling=False).shared_stream_key() is None

@@ -50,11 +50,13 @@ class Batch(TypedDict):
     :param jobs: job id -> the job in the API's shape, for every waiting job seen this round.
     :param errors: job id -> error of a job that could not be checked (``permanent`` or not).
     :param fatal: an error that ends every wait on this connection (401/403), or ``None``.
+    :param due: the jobs this round was for (others in ``jobs`` came along on a list page).
     """
 
     jobs: dict[str, dict[str, Any]]
     errors: dict[str, dict[str, Any]]
     fatal: dict[str, Any] | None
+    due: frozenset[str]
 
 
 @dataclass
@@ -77,23 +79,30 @@ class Registry:
     """The waiting jobs of one stream key, and what the stream learnt about them."""
 
     waiters: dict[int, Waiter] = field(default_factory=dict)
+    by_job: dict[str, set[int]] = field(default_factory=dict)
     created_on: dict[str, float] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add(self, token: int, waiter: Waiter) -> None:
         """Register a subscriber and wake the loop (its first check may be due now)."""
         self.waiters[token] = waiter
+        self.by_job.setdefault(waiter.job_id, set()).add(token)
         self.changed.set()
 
     def remove(self, token: int) -> None:
         """Forget a subscriber; forget its job once nobody waits for it."""
         waiter = self.waiters.pop(token, None)
-        if waiter is not None and not any(w.job_id == waiter.job_id for w in self.waiters.values()):
+        if waiter is None:
+            return
+        tokens = self.by_job.get(waiter.job_id, set())
+        tokens.discard(token)
+        if not tokens:
+            self.by_job.pop(waiter.job_id, None)
             self.created_on.pop(waiter.job_id, None)
 
     def waiting_ids(self) -> set[str]:
         """Every job somebody waits for."""
-        return {waiter.job_id for waiter in self.waiters.values()}
+        return set(self.by_job)
 
     def due_ids(self, now: float) -> set[str]:
         """Jobs at least one waiter needs fresh status for now."""
@@ -107,15 +116,16 @@ class Registry:
         """Record a fresh status: remember when the job was created, reschedule its waiters."""
         if job.created_on is not None:
             self.created_on[job.id] = job.created_on.timestamp()
-        for waiter in self.waiters.values():
-            if waiter.job_id == job.id and not wait_over(job, waiter.subjobs):
+        for token in self.by_job.get(job.id, ()):
+            waiter = self.waiters[token]
+            if not wait_over(job, waiter.subjobs):
                 waiter.next_check = now + next_check_delay(job, waiter.poll_interval, now)
 
     def retry_later(self, job_ids: Iterable[str], now: float, delay: float) -> None:
         """Push the checks of jobs that could not be refreshed back by ``delay`` seconds."""
-        ids = set(job_ids)
-        for waiter in self.waiters.values():
-            if waiter.job_id in ids:
+        for job_id in job_ids:
+            for token in self.by_job.get(job_id, ()):
+                waiter = self.waiters[token]
                 waiter.next_check = max(waiter.next_check, now + delay)
 
 
@@ -207,7 +217,7 @@ async def poll_round(
     now = clock.time()
     due = registry.due_ids(now)
     waiting = registry.waiting_ids()
-    batch = Batch(jobs={}, errors={}, fatal=None)
+    batch = Batch(jobs={}, errors={}, fatal=None, due=frozenset(due))
     result = RoundResult()
     remaining: dict[str, float | None] = {job_id: registry.created_on.get(job_id) for job_id in due}
     pager = _api.JobPager(page_size=page_size)

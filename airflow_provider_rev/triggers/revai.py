@@ -277,8 +277,10 @@ class TranscriptTrigger(BaseEventTrigger):
         data = batch["jobs"].get(self.job_id)
         if data is not None:
             job = Job.from_dict(data)
-            self.log.info(watch.describe(job))
-            if watch.over(job):
+            over = watch.over(job)
+            if over or self.job_id in batch["due"]:
+                self.log.info(watch.describe(job))
+            if over:
                 return watch.event(job)
         if self.end_time is not None and self.clock.time() >= self.end_time:
             return event(EventStatus.TIMEOUT, self.job_id, timeout_message(watch.noun, self.job_id))

@@ -40,6 +40,8 @@ from airflow_provider_rev.models import Job
 from airflow_provider_rev.retry import RetryPolicy, RetryState
 from airflow_provider_rev.waiting import error_reason, next_check_delay, wait_over
 
+#: Share of its interval a check may come early to join a round that is going out anyway.
+COALESCE_SHARE = 0.25
 #: Sends one prepared call, once (the hook's ``arun`` with a retry policy that never retries).
 Send = Callable[[_api.Call[Any]], Awaitable[Any]]
 
@@ -70,8 +72,14 @@ class Waiter:
     subjobs: bool = True
 
     def due_at(self) -> float:
-        """When this waiter next needs fresh status: its next check, or its deadline if sooner."""
-        return self.next_check if self.end_time is None else min(self.next_check, self.end_time)
+        """When this waiter next needs fresh status: its next check, or its deadline if sooner.
+
+        A check may come up to :data:`COALESCE_SHARE` of the interval early, so waits that
+        became due a few seconds apart (sensors deferring one by one) share one list request
+        instead of costing a ``GET /jobs/{id}`` each. Deadlines are never moved.
+        """
+        early = self.next_check - COALESCE_SHARE * self.poll_interval
+        return early if self.end_time is None else min(early, self.end_time)
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Registry:
     waiters: dict[int, Waiter] = field(default_factory=dict)
     by_job: dict[str, set[int]] = field(default_factory=dict)
     created_on: dict[str, float] = field(default_factory=dict)
+    first_page_floor: float | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add(self, token: int, waiter: Waiter) -> None:
@@ -192,6 +201,22 @@ def pages_worth_reading(remaining: dict[str, float | None], first: float, last: 
     return pages_needed < len(remaining)
 
 
+def first_page_pays(registry: Registry, remaining: dict[str, float | None], waiting: int) -> bool:
+    """Whether a round should start with a list page rather than one GET per due job.
+
+    With several jobs due, one page may answer them all. With one, a page costs the same single
+    request and refreshes every other waiting job on it too (which then come due together
+    instead of one GET each), so it pays when the job is likely on the first page: it has not
+    been seen yet (just deferred), or it is no older than the first page reached last time.
+    """
+    if len(remaining) > 1:
+        return True
+    if not remaining or waiting <= 1:
+        return False
+    floor = registry.first_page_floor
+    return all(created is None or floor is None or created >= floor for created in remaining.values())
+
+
 @dataclass
 class RoundResult:
     """What one round did, for the loop's log line and the benchmark."""
@@ -222,24 +247,24 @@ async def poll_round(
     remaining: dict[str, float | None] = {job_id: registry.created_on.get(job_id) for job_id in due}
     pager = _api.JobPager(page_size=page_size)
     try:
-        while len(remaining) > 1 and (call := pager.next_call()) is not None:
+        reading = first_page_pays(registry, remaining, len(waiting))
+        while reading and (call := pager.next_call()) is not None:
             await throttle.slot()
             page: list[Job] = await send(call)
             throttle.succeeded()
             result.list_pages += 1
             listed = pager.accept(page)
+            if result.list_pages == 1:
+                full = len(page) >= pager.page_size
+                registry.first_page_floor = _ts(listed[-1]) if listed and full else float("-inf")
             for job in listed:
                 if job.id in waiting:
                     batch["jobs"][job.id] = job.to_dict()
                     registry.seen(job, clock.time())
                     remaining.pop(job.id, None)
-            if not listed or not pages_worth_reading(
-                remaining,
-                _ts(listed[0]),
-                _ts(listed[-1]),
-                len(page) >= pager.page_size,
-            ):
-                break
+            reading = bool(listed) and pages_worth_reading(
+                remaining, _ts(listed[0]), _ts(listed[-1]), len(page) >= pager.page_size
+            )
         for job_id in list(remaining):
             await throttle.slot()
             try:

@@ -20,6 +20,7 @@ from airflow_provider_rev.shared_poll import (
     Registry,
     Throttle,
     Waiter,
+    first_page_pays,
     pages_worth_reading,
     poll_round,
 )
@@ -203,6 +204,31 @@ def test_pages_are_read_only_while_cheaper_than_one_request_per_job(
     remaining: dict[str, float | None], first: float, last: float, full: bool, worth: bool
 ) -> None:
     assert pages_worth_reading(remaining, first, last, full) is worth
+
+
+@pytest.mark.parametrize(
+    ("remaining", "waiting", "floor", "pays"),
+    [
+        ({"a": None, "b": None}, 2, None, True),  # two due: one page may answer both
+        ({"a": None}, 1, None, False),  # the only waiting job: one GET says as much
+        ({"a": None}, 40, None, True),  # just deferred, 39 others: same one request refreshes all
+        ({"a": 500.0}, 40, 400.0, True),  # no older than the first page reached last time
+        ({"a": 300.0}, 40, 400.0, False),  # older: the page would likely miss it, GET it
+        ({}, 40, None, False),  # nothing due
+    ],
+)
+def test_a_round_starts_with_a_list_page_when_it_costs_no_more(
+    remaining: dict[str, float | None], waiting: int, floor: float | None, pays: bool
+) -> None:
+    registry = Registry()
+    registry.first_page_floor = floor
+    assert first_page_pays(registry, remaining, waiting) is pays
+
+
+def test_checks_due_a_little_apart_join_one_round_but_deadlines_do_not_move() -> None:
+    waiter = Waiter("j", poll_interval=20.0, next_check=100.0, end_time=None)
+    assert waiter.due_at() == 95.0
+    assert Waiter("j", 20.0, next_check=100.0, end_time=90.0).due_at() == 90.0
 
 
 def test_adaptive_timing_waits_for_a_share_of_long_media_within_bounds() -> None:

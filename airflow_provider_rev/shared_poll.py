@@ -182,18 +182,28 @@ class Throttle:
         return delay
 
 
-def pages_worth_reading(remaining: dict[str, float | None], first: float, last: float, full: bool) -> bool:
+def pages_worth_reading(
+    remaining: dict[str, float | None], first: float, last: float, full: bool, pages_read: int = 1
+) -> bool:
     """Whether reading further list pages costs fewer requests than one GET per remaining job.
+
+    A page costs one request and each job fetched on its own costs one. For jobs whose age is
+    known, the pages to reach the oldest are estimated from the span the last page covered.
+    Jobs never seen yet (just deferred, or re-created after a restart) have no known age: the
+    listing goes on while pages read stay fewer than the jobs still missing, so it costs at most
+    about twice the cheaper choice either way.
 
     :param remaining: due jobs not seen yet -> their ``created_on`` (epoch), ``None`` if unknown.
     :param first: ``created_on`` of the newest job on the page just read.
     :param last: ``created_on`` of the oldest job on it.
     :param full: whether that page was full (a short page ends the listing).
+    :param pages_read: pages this round has read so far.
     """
-    known = [created for created in remaining.values() if created is not None]
-    if not full or len(remaining) <= 1 or not known:
+    if not full or len(remaining) <= 1:
         return False
-    oldest = min(known)
+    if any(created is None for created in remaining.values()):
+        return pages_read < len(remaining)
+    oldest = min(created for created in remaining.values() if created is not None)
     if oldest >= last:
         return False  # it should have been listed already: not listed, fetch it on its own
     span = max(first - last, 1e-3)
@@ -237,7 +247,9 @@ async def poll_round(
 
     Lists pages newest first while that is cheaper than individual GETs (see
     :func:`pages_worth_reading`), then fetches each due job the list did not reach. Every
-    waiting job a page shows is reported too, at no extra cost.
+    waiting job a page shows is reported too, at no extra cost. Jobs seen in a round are
+    rescheduled from the round's start, so they come due together again rather than spread
+    over the seconds the round's requests took.
     """
     now = clock.time()
     due = registry.due_ids(now)
@@ -260,10 +272,10 @@ async def poll_round(
             for job in listed:
                 if job.id in waiting:
                     batch["jobs"][job.id] = job.to_dict()
-                    registry.seen(job, clock.time())
+                    registry.seen(job, now)
                     remaining.pop(job.id, None)
             reading = bool(listed) and pages_worth_reading(
-                remaining, _ts(listed[0]), _ts(listed[-1]), len(page) >= pager.page_size
+                remaining, _ts(listed[0]), _ts(listed[-1]), len(page) >= pager.page_size, result.list_pages
             )
         for job_id in list(remaining):
             await throttle.slot()
@@ -277,7 +289,7 @@ async def poll_round(
             throttle.succeeded()
             result.job_requests += 1
             batch["jobs"][job_id] = job.to_dict()
-            registry.seen(job, clock.time())
+            registry.seen(job, now)
             remaining.pop(job_id)
     except RevAIError as exc:
         if exc.permanent:

@@ -197,13 +197,22 @@ class TestPollRound:
         ({"a": 10.0}, 1000.0, 900.0, True, False),  # one job: a GET is never dearer
         ({"a": 10.0, "b": 20.0}, 1000.0, 990.0, True, False),  # ~98 pages away: two GETs are cheaper
         ({"a": 950.0, "b": 960.0}, 1000.0, 900.0, True, False),  # should have been listed: fetch them
-        ({"a": None, "b": None}, 1000.0, 900.0, True, False),  # never seen: the first page was the chance
+        ({"a": None, "b": None, "c": None}, 1000.0, 900.0, True, True),  # never seen: 1 page < 3 GETs
     ],
 )
 def test_pages_are_read_only_while_cheaper_than_one_request_per_job(
     remaining: dict[str, float | None], first: float, last: float, full: bool, worth: bool
 ) -> None:
     assert pages_worth_reading(remaining, first, last, full) is worth
+
+
+def test_jobs_never_seen_are_listed_while_pages_stay_fewer_than_the_jobs_missing() -> None:
+    never_seen: dict[str, float | None] = {f"job{i}": None for i in range(4)}
+    assert [pages_worth_reading(never_seen, 1000.0, 900.0, True, pages) for pages in (1, 3, 4)] == [
+        True,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ Command line (binds ``127.0.0.1:8808`` by default and accepts the token ``emulat
 Flags: ``--host --port --token --processing-seconds --seconds-per-audio-second --nlp-seconds
 --vocabulary-seconds --min-duration-seconds --balance-seconds --max-upload-bytes --media-root
 --allow-remote-media --webhook-retry-seconds --webhook-retry-window-seconds --clock-speed``, the outcome
-switches ``--fail-summaries --fail-translation-languages de,fr --fail-vocabularies`` and the fault flags
-``--rate-limit-fraction --retry-after --error-fraction --drop-fraction --latency --fault-routes --seed``;
-``--verbose`` logs every request. SIGINT/SIGTERM stop it cleanly.
+switches ``--fail-summaries --fail-translation-languages de,fr --fail-vocabularies``, the account's rate
+limit ``--rate-limit-per-second --rate-limit-burst`` and the fault flags ``--rate-limit-fraction
+--retry-after --error-fraction --drop-fraction --latency --fault-routes --seed``; ``--verbose`` logs every
+request. SIGINT/SIGTERM stop it cleanly.
 
 In-process, for tests (a free port, a background thread with its own event loop)::
 
@@ -79,6 +80,13 @@ Behaviour
   any answer but 200 is retried every ``webhook_retry_seconds`` until ``webhook_retry_window_seconds``
   after the first attempt. Attempts are recorded (:attr:`RevAIEmulator.webhook_deliveries`).
 * ``delete_after_seconds``: the job disappears that long after completion (then 404).
+* Rate limit (off by default): with ``rate_limit_per_second``, every request (all routes together) takes a
+  token from a bucket of ``rate_limit_burst`` tokens (default: one second's worth) refilled at that rate on
+  the emulated clock; a request finding it empty gets 429 with ``Retry-After`` (whole emulated seconds
+  until a token is free, at least 1) and the problem body, takes no token, and is counted in
+  ``faulted_counts`` (fault ``rate_limit`` in the request log). Rev AI does not document its status
+  request limits; this tests whether a client *causes* 429s, where ``rate_limit_fraction`` tests that it
+  copes with them.
 
 Choices where the reference is unconfirmed
 ==========================================

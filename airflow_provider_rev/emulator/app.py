@@ -134,13 +134,16 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count the request, apply latency and faults, authenticate, handle."""
+    """Count the request, apply the rate limit, latency and faults, authenticate, handle."""
     core = _core(request)
     route = route_template(request)
     index = core.recorder.record(
         request.method, route, request.path, request.query_string, dict(request.headers)
     )
     core.advance()
+    if core.rate_limit is not None and (retry_after := core.rate_limit.take()) is not None:
+        core.recorder.mark_faulted(index, FaultKind.RATE_LIMIT.value)
+        return problem_response(too_many_requests(retry_after))
     latency = core.faults.latency_for(route)
     if latency:
         await asyncio.sleep(latency)

@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--fault-routes", nargs="*", default=[], help='route templates faults apply to, e.g. "GET /jobs/{id}"'
     )
+    add(
+        "--rate-limit-per-second",
+        type=float,
+        default=None,
+        help="account-wide requests per emulated second; more get 429 with Retry-After (default: no limit)",
+    )
+    add("--rate-limit-burst", type=int, default=None, help="requests admitted at once (default: 1 s worth)")
     add("--seed", type=int, default=0, help="seed for faults and job ids")
     add("--verbose", action="store_true", help="log every request")
     return parser
@@ -99,6 +106,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         clock_speed=args.clock_speed,
         seed=args.seed,
         faults=faults,
+        rate_limit_per_second=args.rate_limit_per_second,
+        rate_limit_burst=args.rate_limit_burst,
     )
 
 

@@ -17,16 +17,27 @@ class Clock:
     """Emulated UTC time: ``start + elapsed_real * speed + advanced``.
 
     :param speed: how many emulated seconds pass per real second (``60`` makes a minute take a second).
+    :param origin: start from another clock's :attr:`origin` to agree with it (default: now).
     """
 
-    def __init__(self, speed: float = 1.0) -> None:
+    def __init__(self, speed: float = 1.0, *, origin: tuple[datetime, float] | None = None) -> None:
         if speed <= 0:
             raise ValueError("clock speed must be positive")
         self.speed = speed
-        self._start_wall = datetime.now(UTC)
-        self._start_mono = time.monotonic()
+        self._start_wall, self._start_mono = origin or (datetime.now(UTC), time.monotonic())
         self._advanced = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def origin(self) -> tuple[datetime, float]:
+        """Return an emulated moment and the :func:`time.monotonic` reading it belongs to.
+
+        ``Clock(clock.speed, origin=clock.origin)`` reads the same time as ``clock`` until either
+        is advanced, in this process or another one on the same host (Linux and macOS share one
+        monotonic clock between processes): a client can follow an emulator's compressed time.
+        """
+        with self._lock:
+            return self._start_wall + timedelta(seconds=self._advanced), self._start_mono
 
     def now(self) -> datetime:
         """Return the current emulated time (timezone-aware, UTC)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ class EmulatorConfig:
     :param list_window_days: ``GET /jobs`` only lists jobs created within this many days.
     :param seed: seed for job ids (``None``: random ids).
     :param faults: random fault settings.
+    :param rate_limit_per_second: account-wide limit on requests per emulated second, every route
+        together (``None``: no limit); a request over it gets 429 with ``Retry-After`` (see
+        :mod:`~airflow_provider_rev.emulator.ratelimit`).
+    :param rate_limit_burst: requests admitted at once after a quiet spell (``None``: one second's
+        worth, at least 1).
     """
 
     token: str = DEFAULT_TOKEN
@@ -76,13 +82,26 @@ class EmulatorConfig:
     list_window_days: int = 30
     seed: int | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
+    rate_limit_per_second: float | None = None
+    rate_limit_burst: int | None = None
 
     def __post_init__(self) -> None:
-        """Accept any collection of language codes for ``fail_translation_languages`` (not a bare string)."""
+        """Take any collection of codes for ``fail_translation_languages``; check the rate limit."""
         languages: Any = self.fail_translation_languages
         if isinstance(languages, str):
             raise TypeError("fail_translation_languages takes a collection of language codes, not a string")
         object.__setattr__(self, "fail_translation_languages", frozenset(languages))
+        if self.rate_limit_per_second is not None and self.rate_limit_per_second <= 0:
+            raise ValueError("rate_limit_per_second must be positive (None: no limit)")
+        if self.rate_limit_burst is not None and self.rate_limit_burst < 1:
+            raise ValueError("rate_limit_burst must be at least 1")
+
+    @property
+    def effective_rate_limit_burst(self) -> int:
+        """Return the bucket size of the rate limit: ``rate_limit_burst``, else one second's worth."""
+        if self.rate_limit_burst is not None:
+            return self.rate_limit_burst
+        return max(1, math.ceil(self.rate_limit_per_second or 1.0))
 
     @property
     def effective_nlp_seconds(self) -> float:

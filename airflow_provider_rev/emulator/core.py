@@ -15,6 +15,7 @@ from airflow_provider_rev.emulator.config import EmulatorConfig
 from airflow_provider_rev.emulator.faults import FaultPlan
 from airflow_provider_rev.emulator.media import FetchedMedia, MediaFailure, MediaFetcher
 from airflow_provider_rev.emulator.options import JobOptions, VocabularyOptions
+from airflow_provider_rev.emulator.ratelimit import TokenBucket
 from airflow_provider_rev.emulator.recording import RequestRecorder
 from airflow_provider_rev.emulator.state import Job, JobStore
 from airflow_provider_rev.emulator.status import FailureCode
@@ -36,6 +37,11 @@ class EmulatorCore:
         self.store = JobStore(config, self.clock)
         self.vocabularies = VocabularyStore(config, self.clock)
         self.faults = FaultPlan(config.faults)
+        self.rate_limit: TokenBucket | None = None
+        if config.rate_limit_per_second is not None:
+            self.rate_limit = TokenBucket(
+                self.clock, config.rate_limit_per_second, config.effective_rate_limit_burst
+            )
         self.recorder = RequestRecorder()
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -141,9 +147,11 @@ class EmulatorCore:
                 log.exception("emulator tick failed")
 
     def reset(self) -> None:
-        """Forget jobs, vocabularies, counters, faults and webhook records."""
+        """Forget jobs, vocabularies, counters, faults and webhook records; refill the rate limit."""
         self.store.reset()
         self.vocabularies.reset()
         self.recorder.reset()
         self.faults.clear()
         self.webhooks.reset()
+        if self.rate_limit is not None:
+            self.rate_limit.reset()

@@ -174,7 +174,9 @@ class Job:
 class JobStore:
     """All jobs of one emulator, the account balance, and the time-driven transitions.
 
-    Only the server's event loop touches a store.
+    Only the server's event loop touches a store. :meth:`advance` runs on every request and every
+    tick, so it only walks the jobs when a transition is due (``_wake_at``): with thousands of
+    jobs waiting, a status request stays cheap.
     """
 
     def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
@@ -182,12 +184,19 @@ class JobStore:
         self.clock = clock
         self._ids = random.Random(config.seed)
         self._jobs: dict[str, Job] = {}
+        self._wake_at: datetime | None = None
         self.balance_seconds = config.balance_seconds
 
     def reset(self) -> None:
         """Forget every job and restore the configured balance."""
         self._jobs.clear()
+        self._wake_at = None
         self.balance_seconds = self.config.balance_seconds
+
+    def _wake(self, at: datetime | None) -> None:
+        """Make sure :meth:`advance` looks at the jobs again at ``at``."""
+        if at is not None and (self._wake_at is None or at < self._wake_at):
+            self._wake_at = at
 
     def _new_id(self) -> str:
         while True:
@@ -280,6 +289,7 @@ class JobStore:
             job.failure, job.failure_detail = error.code, error.detail
         duration = media.duration_seconds if media is not None and error is None else 0.0
         job.due_at = max(job.created_at + self._processing_time(duration), self.clock.now())
+        self._wake(job.due_at)
 
     def _finish(self, job: Job, now: datetime) -> None:
         job.completed_at = job.due_at or now
@@ -324,6 +334,9 @@ class JobStore:
     def advance(self) -> list[Job]:
         """Apply every transition that is due now; return the jobs that just finished."""
         now = self.clock.now()
+        if self._wake_at is None or self._wake_at > now:
+            return []
+        self._wake_at = None
         finished: list[Job] = []
         for job in list(self._jobs.values()):
             if not job.finished and job.due_at is not None and job.due_at <= now:
@@ -332,4 +345,20 @@ class JobStore:
             self._advance_sub_jobs(job, now)
             if job.delete_at is not None and job.delete_at <= now:
                 del self._jobs[job.id]
+                continue
+            self._wake(self._next_transition(job))
         return finished
+
+    @staticmethod
+    def _next_transition(job: Job) -> datetime | None:
+        """Return when ``job`` next changes by itself (finishes, a sub-job ends, it is deleted)."""
+        moments = [job.delete_at]
+        if not job.finished:
+            moments.append(job.due_at)
+        if job.summarization is not None and job.summarization.status is TaskStatus.IN_PROGRESS:
+            moments.append(job.summarization.due_at)
+        if job.translation is not None:
+            moments.extend(
+                lang.due_at for lang in job.translation.languages if lang.status is TaskStatus.IN_PROGRESS
+            )
+        return min((moment for moment in moments if moment is not None), default=None)

@@ -90,6 +90,7 @@ class Registry:
     by_job: dict[str, set[int]] = field(default_factory=dict)
     created_on: dict[str, float] = field(default_factory=dict)
     first_page_floor: float | None = None
+    streams: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add(self, token: int, waiter: Waiter) -> None:
@@ -140,6 +141,12 @@ class Registry:
 
 #: Registries by stream key; see the module docstring for why a process-wide dict is safe.
 REGISTRIES: dict[Hashable, Registry] = {}
+
+
+def release(key: Hashable, registry: Registry) -> None:
+    """Drop a registry once no loop runs on it and nobody waits in it (whichever leaves last)."""
+    if not registry.waiters and registry.streams == 0 and REGISTRIES.get(key) is registry:
+        del REGISTRIES[key]
 
 
 class Throttle:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import json
@@ -289,8 +290,9 @@ async def run_shared(triggers: list[Any], manager: Any = None) -> list[Any]:
         assert key is not None, "this trigger does not share a stream"
         stream = manager.subscribe(trigger_id=trigger_id, trigger=trigger, key=key)
         try:
-            async for event in trigger.filter_shared_stream(stream):
-                return event.payload
+            async with contextlib.aclosing(trigger.filter_shared_stream(stream)) as events:
+                async for event in events:
+                    return event.payload
         finally:
             await manager.unsubscribe(trigger_id, key)
         raise AssertionError(f"trigger {trigger_id} ended without an event")

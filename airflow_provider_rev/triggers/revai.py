@@ -21,6 +21,7 @@ from airflow_provider_rev.shared_poll import (
     Throttle,
     Waiter,
     poll_round,
+    release,
     until_due_or_changed,
 )
 from airflow_provider_rev.waiting import (
@@ -214,6 +215,7 @@ class TranscriptTrigger(BaseEventTrigger):
         conn_id = str(kwargs["revai_conn_id"])
         key = _stream_key(conn_id)
         registry = REGISTRIES.setdefault(key, Registry())
+        registry.streams += 1
         clock = cls.clock
         hook = RevAIHook(conn_id, retry_policy=SINGLE_ATTEMPT)
         rate = conf.getfloat(
@@ -243,13 +245,14 @@ class TranscriptTrigger(BaseEventTrigger):
                 )
                 yield batch
         finally:
+            registry.streams -= 1
+            release(key, registry)
             await hook.aclose()
-            if not registry.waiters and REGISTRIES.get(key) is registry:
-                del REGISTRIES[key]
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """Wait for this trigger's job in the shared poll's broadcast; fire its one event."""
-        registry = REGISTRIES.setdefault(_stream_key(self.revai_conn_id), Registry())
+        key = _stream_key(self.revai_conn_id)
+        registry = REGISTRIES.setdefault(key, Registry())
         now = self.clock.time()
         first = self.first_check_at if self.first_check_at is not None else now
         token = id(self)
@@ -265,6 +268,7 @@ class TranscriptTrigger(BaseEventTrigger):
                     return
         finally:
             registry.remove(token)
+            release(key, registry)
 
     def _event_in(self, batch: Batch) -> TranscriptEvent | None:
         """Return this trigger's event in a broadcast, if the broadcast ends its wait."""

@@ -1,7 +1,8 @@
 """One harness for real Airflow deployments: every component is a separate process of this venv.
 
-A deployment is described as data (:class:`DeploymentSpec`): services started first (a
-database or broker server, each a :class:`Component` waited for on its port), setup steps
+A deployment is described as data (:class:`DeploymentSpec`): preparation steps (``initdb``),
+services started next (a database or broker server, each a :class:`Component` waited for on
+its port, stopped after every Airflow component), setup steps
 run to completion (``airflow db migrate``), the Airflow components (name, command, extra
 environment, the health-endpoint key that says it is up), the executor, the database,
 connections (``AIRFLOW_CONN_*``) and any ``[section] key`` settings. The default is the
@@ -16,7 +17,8 @@ waits until the health endpoint reports every component healthy, and always stop
 everything it started: process groups get SIGTERM, then SIGKILL after a grace period, and a
 final sweep kills any process still carrying this deployment's ``AIRFLOW_HOME`` (task
 processes run in process groups of their own). A component that dies while the harness
-waits fails the wait at once, with the tail of its log.
+waits fails the wait at once, with the tail of its log; one the test kills on purpose
+(:meth:`Deployment.kill`) or restarts (:meth:`Deployment.restart`) does not.
 
 :class:`AirflowAPI` is the REST client (``/api/v2``, bearer token from SimpleAuthManager's
 ``/auth/token`` for a user whose password the harness writes itself)::
@@ -35,9 +37,11 @@ waits fails the wait at once, with the tail of its log.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -157,13 +161,83 @@ MIGRATE = Step("db-migrate", airflow("db", "migrate"))
 
 
 @dataclass(frozen=True)
+class Service:
+    """A server for a deployment's ``services``: the steps that prepare it, the process, its URL."""
+
+    prepare: tuple[Step, ...]
+    component: Component
+    url: str
+    ready: tuple[Step, ...] = ()
+
+
+def postgres_bin(tool: str) -> str:
+    """Return the path of a PostgreSQL server tool: on ``PATH``, else the newest Debian one."""
+    found = shutil.which(tool) or max(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"), key=lambda p: int(p.split("/")[4]), default=None
+    )
+    if found is None:
+        raise DeploymentError(f"PostgreSQL's {tool} is not installed (scripts/distributed_services.sh)")
+    return found
+
+
+def as_postgres(*command: str) -> tuple[str, ...]:
+    """Return ``command`` run as the ``postgres`` user when we are root (the server refuses root)."""
+    return ("runuser", "-u", "postgres", "--", *command) if os.geteuid() == 0 else command
+
+
+def postgres(folder: Path, port: int) -> Service:
+    """Return a throwaway PostgreSQL on 127.0.0.1:``port`` with its files and socket in ``folder``.
+
+    ``folder`` must be empty and owned by the user the server runs as (:func:`postgres_folder`).
+    Durability is switched off (a test database): ``fsync``, full-page writes, synchronous commits.
+    """
+    data = folder / "data"
+    initdb = as_postgres(
+        postgres_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8"
+    )
+    server = as_postgres(
+        postgres_bin("postgres"),
+        "-D", str(data), "-p", str(port), "-h", HOST, "-k", str(folder),
+        "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
+        "-c", "max_connections=300",
+    )  # fmt: skip
+    ready = Step("postgres-ready", (postgres_bin("pg_isready"), "-h", HOST, "-p", str(port), "-t", "60"))
+    url = f"postgresql+psycopg2://postgres@{HOST}:{port}/postgres"
+    return Service(
+        (Step("initdb", (*initdb, "--no-sync")),),
+        Component("postgres", server, ready_port=port),
+        url,
+        (ready,),
+    )
+
+
+def postgres_folder() -> Path:
+    """Return a new empty folder the PostgreSQL server may own (given to ``postgres`` when we are root)."""
+    folder = Path(tempfile.mkdtemp(prefix="airflow-postgres-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    return folder
+
+
+def redis(folder: Path, port: int) -> Service:
+    """Return a throwaway Redis on 127.0.0.1:``port`` that never writes its data to disk."""
+    command = (
+        shutil.which("redis-server") or "redis-server",
+        "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(folder),
+    )  # fmt: skip
+    return Service((), Component("redis", command, ready_port=port), f"redis://{HOST}:{port}/0")
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     """What to run: components, setup steps, executor, database, connections and settings.
 
     :param dags_folder: the DAGs folder every component reads.
     :param components: the Airflow processes, started in this order after ``setup``.
     :param setup: commands run to completion after ``services``, in order.
-    :param services: processes started first, in order (database, broker).
+    :param services: processes started after ``prepare``, in order (database, broker), and
+        stopped only once every component has stopped.
+    :param prepare: commands run to completion before ``services`` (create a database's files).
     :param executor: ``[core] executor``.
     :param database_url: ``[database] sql_alchemy_conn``; ``None`` is a SQLite file in the
         throwaway ``AIRFLOW_HOME``.
@@ -178,6 +252,7 @@ class DeploymentSpec:
     components: tuple[Component, ...] = field(default_factory=local_components)
     setup: tuple[Step, ...] = (MIGRATE,)
     services: tuple[Component, ...] = ()
+    prepare: tuple[Step, ...] = ()
     executor: str = "LocalExecutor"
     database_url: str | None = None
     connections: Mapping[str, str] = field(default_factory=dict)
@@ -206,10 +281,19 @@ class TaskInstance:
     map_index: int
     state: str | None
     try_number: int
+    pid: int | None = None
+    rendered_map_index: str | None = None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> TaskInstance:
-        return cls(data["task_id"], int(data["map_index"]), data["state"], int(data["try_number"]))
+        return cls(
+            data["task_id"],
+            int(data["map_index"]),
+            data["state"],
+            int(data["try_number"]),
+            data.get("pid"),
+            data.get("rendered_map_index"),
+        )
 
 
 class AirflowAPI:
@@ -302,6 +386,14 @@ class AirflowAPI:
             if not page["task_instances"] or len(found) >= page["total_entries"]:
                 return sorted(found, key=lambda ti: (ti.task_id, ti.map_index))
 
+    def xcom(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1, key: str = "return_value"
+    ) -> Any:
+        """Return one XCom value of a task instance, deserialized."""
+        path = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/xcomEntries/{key}"
+        params = {"map_index": map_index, "deserialize": True, "stringify": False}
+        return self.request("GET", path, params=params)["value"]
+
     def wait_for_run(
         self,
         dag_id: str,
@@ -360,6 +452,7 @@ class Deployment:
             "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
         }
         self._running: dict[str, _Running] = {}
+        self._stopped: dict[str, _Running] = {}
         self._api: AirflowAPI | None = None
         self._seen: dict[int, psutil.Process] = {}
 
@@ -434,6 +527,8 @@ class Deployment:
         (self.home / "passwords.json").write_text(json.dumps({USERNAME: self._password}))
         self.api_port = free_port()
         env = self.environment()
+        for step in self.spec.prepare:
+            self._run_step(step, env)
         for service in self.spec.services:
             self._launch(service, env)
         for step in self.spec.setup:
@@ -466,7 +561,7 @@ class Deployment:
 
     def _launch(self, component: Component, env: Mapping[str, str]) -> None:
         log_path = self.log_dir / f"{component.name}.log"
-        with log_path.open("wb") as log:
+        with log_path.open("ab") as log:
             process = subprocess.Popen(
                 component.command,
                 env={**env, **component.env},
@@ -477,6 +572,7 @@ class Deployment:
                 start_new_session=True,
             )
         self._running[component.name] = _Running(component, process, log_path)
+        self._stopped.pop(component.name, None)
         self._seen[process.pid] = psutil.Process(process.pid)
         if component.ready_port is not None:
             port = component.ready_port
@@ -542,6 +638,61 @@ class Deployment:
 
         self.wait_until(parsed, timeout, lambda: f"DAG {dag_id} not parsed")
 
+    # ---- faults ---------------------------------------------------------------------------------
+
+    def component_of(self, pid: int) -> str | None:
+        """Return the name of the running component whose process tree holds ``pid`` (``None``: none)."""
+        roots = {running.process.pid: name for name, running in self._running.items()}
+        try:
+            chain = [psutil.Process(pid), *psutil.Process(pid).parents()]
+        except psutil.Error:
+            return None
+        return next((roots[proc.pid] for proc in chain if proc.pid in roots), None)
+
+    def pid(self, name: str) -> int:
+        """Return the pid of the running component ``name``'s main process."""
+        return self._running[name].process.pid
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> set[int]:
+        """Send ``sig`` to every process of the component ``name`` at once, as a machine loss would.
+
+        The whole tree is signalled (task processes run in sessions of their own, so a process
+        group would miss them); the component no longer counts for :meth:`check_alive`. Returns
+        the pids signalled.
+        """
+        running = self._running.pop(name)
+        self._stopped[name] = running
+        try:
+            root = psutil.Process(running.process.pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        self._seen.update({proc.pid: proc for proc in tree if proc.pid not in self._seen})
+        for proc in tree:
+            try:
+                proc.send_signal(sig)
+            except psutil.Error:
+                pass
+        if sig == signal.SIGKILL:
+            psutil.wait_procs(tree, timeout=10)
+            running.process.wait()
+        return {proc.pid for proc in tree}
+
+    def restart(self, name: str) -> None:
+        """Stop the component ``name`` as :meth:`stop` would (SIGTERM, then SIGKILL) and start it again.
+
+        Its log file goes on (appended to), so what it wrote before the restart stays readable.
+        """
+        running = self._running.get(name) or self._stopped[name]
+        if name in self._running:
+            _signal_group(running.process.pid, signal.SIGTERM)
+            try:
+                running.process.wait(timeout=self.spec.stop_grace)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill(name)
+        self._launch(running.component, self.environment())
+
     def _note_pids(self) -> None:
         """Remember every process of the deployment seen so far, for :meth:`leftover_pids`."""
         for running in self._running.values():
@@ -554,7 +705,7 @@ class Deployment:
     def processes(self) -> list[psutil.Process]:
         """Return every live process of this deployment: started by it or with its ``AIRFLOW_HOME``."""
         found: dict[int, psutil.Process] = {}
-        for running in self._running.values():
+        for running in (*self._running.values(), *self._stopped.values()):
             try:
                 root = psutil.Process(running.process.pid)
                 found.update({p.pid: p for p in [root, *root.children(recursive=True)]})
@@ -581,21 +732,15 @@ class Deployment:
         return {pid for pid, proc in self._seen.items() if _alive(proc)} | {p.pid for p in self.processes()}
 
     def stop(self) -> None:
-        """Stop everything: SIGTERM to each process group, SIGKILL after the grace period, sweep."""
+        """Stop everything: SIGTERM to each process group, SIGKILL after the grace period, sweep.
+
+        Airflow components stop first and services (database, broker) after them, so the
+        components can still reach them while they shut down.
+        """
         self._note_pids()
-        for running in reversed(list(self._running.values())):
-            _signal_group(running.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.spec.stop_grace
-        for running in self._running.values():
-            try:
-                running.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for running in self._running.values():
-            _signal_group(running.process.pid, signal.SIGKILL)
-            if running.process.poll() is None:
-                running.process.kill()
-            running.process.wait()
+        services = {service.name for service in self.spec.services}
+        self._stop_group([r for name, r in self._running.items() if name not in services])
+        self._stop_group([r for name, r in self._running.items() if name in services])
         leftovers = self.processes()
         for proc in leftovers:
             try:
@@ -605,6 +750,21 @@ class Deployment:
         psutil.wait_procs(leftovers, timeout=10)
         if self._api is not None:
             self._api.close()
+
+    def _stop_group(self, group: list[_Running]) -> None:
+        for running in reversed(group):
+            _signal_group(running.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.spec.stop_grace
+        for running in group:
+            try:
+                running.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for running in group:
+            _signal_group(running.process.pid, signal.SIGKILL)
+            if running.process.poll() is None:
+                running.process.kill()
+            running.process.wait()
 
     # ---- logs -----------------------------------------------------------------------------------
 

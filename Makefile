@@ -8,7 +8,7 @@ CONSTRAINTS ?=
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
 
-.PHONY: venv test lint typecheck pytest demo test-floor clean
+.PHONY: venv test lint typecheck pytest demo test-floor test-distributed clean
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: lint typecheck pytest
 # The same suite on the oldest supported Airflow, in its own environment.
 test-floor:
 	$(MAKE) pytest VENV=.venv-floor CONSTRAINTS=constraints/floor.txt
+
+# CeleryExecutor, PostgreSQL, Redis, two workers and two triggerers under faults; see docs/deploying.md.
+test-distributed: venv
+	scripts/distributed_services.sh
+	$(BIN)/python -m pytest tests/distributed -m distributed $(PYTEST_ARGS)
 
 # Emulator + local media server + example DAG through a real Airflow; see scripts/demo.py.
 demo: venv

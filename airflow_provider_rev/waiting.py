@@ -142,11 +142,16 @@ def next_check_delay(job: Job, poll_interval: float, now: float) -> float:
     ``created_on + PROCESSING_SHARE * duration``; the check waits until then, never less than
     ``poll_interval`` and never more than ``MAX_ADAPTIVE_WAIT`` (unless ``poll_interval`` is
     longer). Short recordings therefore resume within one interval and long ones cost few checks.
+
+    ``created_on`` comes from Rev AI's clock and ``now`` from ours. A server clock ahead of ours
+    would push the check past the expected return, so the wait is also capped at the share of
+    the duration itself: the longest it can legitimately be, whatever the two clocks say.
     """
     if job.duration_seconds is None or job.created_on is None or job.status is not JobStatus.IN_PROGRESS:
         return poll_interval
-    expected = job.created_on.timestamp() + PROCESSING_SHARE * job.duration_seconds
-    return max(poll_interval, min(expected - now, MAX_ADAPTIVE_WAIT))
+    share = PROCESSING_SHARE * job.duration_seconds
+    expected = job.created_on.timestamp() + share
+    return max(poll_interval, min(expected - now, share, MAX_ADAPTIVE_WAIT))
 
 
 def error_reason(error: BaseException) -> str:

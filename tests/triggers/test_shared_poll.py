@@ -256,3 +256,16 @@ def test_adaptive_timing_waits_for_a_share_of_long_media_within_bounds() -> None
     assert next_check_delay(job(17 * 3600), 900, now) == 900  # a longer interval still wins
     assert next_check_delay(job(3600, "transcribed"), 30, now) == 30
     assert timedelta(seconds=MAX_ADAPTIVE_WAIT) <= timedelta(minutes=10)
+
+
+def test_adaptive_timing_is_not_pushed_back_by_a_server_clock_ahead_of_ours() -> None:
+    server_created = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)  # Rev AI's clock runs 5 minutes ahead
+    now = datetime(2026, 12, 1, 9, 0, 10, tzinfo=UTC).timestamp()  # ten seconds after submission
+    short = Job.from_dict(
+        {"id": "j", "status": "in_progress", "created_on": server_created.isoformat(), "duration_seconds": 200}
+    )
+    long = Job.from_dict(
+        {"id": "j", "status": "in_progress", "created_on": server_created.isoformat(), "duration_seconds": 3600}
+    )
+    assert next_check_delay(short, 10, now) == pytest.approx(PROCESSING_SHARE * 200)
+    assert next_check_delay(long, 10, now) == pytest.approx(PROCESSING_SHARE * 3600)

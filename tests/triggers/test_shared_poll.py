@@ -259,13 +259,13 @@ def test_adaptive_timing_waits_for_a_share_of_long_media_within_bounds() -> None
 
 
 def test_adaptive_timing_is_not_pushed_back_by_a_server_clock_ahead_of_ours() -> None:
-    server_created = datetime(2026, 12, 1, 9, 5, tzinfo=UTC)  # Rev AI's clock runs 5 minutes ahead
+    server_created = datetime(2026, 12, 1, 9, 5, tzinfo=UTC).isoformat()  # Rev AI's clock: 5 minutes ahead
     now = datetime(2026, 12, 1, 9, 0, 10, tzinfo=UTC).timestamp()  # ten seconds after submission
-    short = Job.from_dict(
-        {"id": "j", "status": "in_progress", "created_on": server_created.isoformat(), "duration_seconds": 200}
-    )
-    long = Job.from_dict(
-        {"id": "j", "status": "in_progress", "created_on": server_created.isoformat(), "duration_seconds": 3600}
-    )
-    assert next_check_delay(short, 10, now) == pytest.approx(PROCESSING_SHARE * 200)
-    assert next_check_delay(long, 10, now) == pytest.approx(PROCESSING_SHARE * 3600)
+
+    def job(duration: float) -> Job:
+        return Job.from_dict(
+            {"id": "j", "status": "in_progress", "created_on": server_created, "duration_seconds": duration}
+        )
+
+    assert next_check_delay(job(200), 10, now) == pytest.approx(PROCESSING_SHARE * 200)
+    assert next_check_delay(job(3600), 10, now) == pytest.approx(PROCESSING_SHARE * 3600)

@@ -173,6 +173,30 @@ def timeout_message(noun: str, resource_id: str) -> str:
     return f"Rev AI {noun} {resource_id} was still in progress at the deadline"
 
 
+def human_duration(seconds: float) -> str:
+    """Return a duration as people say it: ``"45 s"``, ``"2 min 5 s"``, ``"6 h"``, ``"1 h 30 min"``.
+
+    Sub-minute values keep one decimal when they have one (``"2.5 s"``); longer ones are
+    rounded to the second and drop the smallest unit once hours are involved.
+    """
+    if seconds < 60:
+        return f"{seconds:.1f} s".replace(".0 s", " s")
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" + (f" {secs} s" if secs else "")
+
+
+def deferral_message(noun: str, resource_id: str, poll_interval: float, timeout: float) -> str:
+    """Return the line logged when a wait moves to the triggerer."""
+    return (
+        f"Rev AI {noun} {resource_id}: waiting in the triggerer, checking every "
+        f"{human_duration(poll_interval)} for up to {human_duration(timeout)}"
+    )
+
+
 def describe(job: Job, elapsed_seconds: float | None = None) -> str:
     """Return the one-line progress report logged at every status check.
 
@@ -182,9 +206,9 @@ def describe(job: Job, elapsed_seconds: float | None = None) -> str:
         elapsed_seconds = job_age_seconds(job)
     line = f"Rev AI job {job.id}: {job.status.value}"
     if elapsed_seconds is not None:
-        line += f" after {elapsed_seconds:.0f} s"
+        line += f" after {human_duration(round(elapsed_seconds))}"
     if job.duration_seconds is not None:
-        line += f", media {job.duration_seconds:.1f} s"
+        line += f", media {human_duration(job.duration_seconds)}"
     if job.status is JobStatus.FAILED:
         line += f", failure {job.failure or 'unknown'}: {job.failure_detail or 'no detail'}"
     elif job.status is JobStatus.TRANSCRIBED:

@@ -28,7 +28,14 @@ from airflow_provider_rev.options import JOB_OPTIONS, validate_job_id
 from airflow_provider_rev.secrets import mask_submission
 from airflow_provider_rev.stats import TranscriptStats
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
-from airflow_provider_rev.waiting import PENDING, RevAIWaitTimeoutError, Watch, check_subjob, subjob_states
+from airflow_provider_rev.waiting import (
+    PENDING,
+    RevAIWaitTimeoutError,
+    Watch,
+    check_subjob,
+    deferral_message,
+    subjob_states,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -121,6 +128,9 @@ class _SubmitAndWait(BaseOperator):
             return resource.id
         deadline = self._deadline()
         if self.deferrable and not self.watch.done(resource):
+            self.log.info(
+                deferral_message(self.watch.noun, resource.id, self.poll_interval, deadline - time.time())
+            )
             self.defer(
                 trigger=TranscriptTrigger(
                     resource.id,
@@ -619,7 +629,21 @@ class FetchTranscriptOperator(BaseOperator):
                         "set output_path to write it to storage and get a small manifest in XCom.",
                     )
         text = data.decode("utf-8")
+        self.log.info(
+            "Fetched %s for Rev AI job %s: %s bytes, returned to XCom",
+            self._what(fmt),
+            self.job_id,
+            len(data),
+        )
         return json.loads(text) if fmt == "json" else text
+
+    def _what(self, fmt: str) -> str:
+        """Name what this fetch reads, for its log line: ``"the transcript as srt"``, ``"the summary"``."""
+        if self.summary:
+            return f"the summary as {fmt}"
+        if self.translation_language:
+            return f"the {self.translation_language.lower()} translation as {fmt}"
+        return f"the transcript as {fmt}"
 
     def _to_storage(self, call: _api.Call[Any], job: Job, fmt: str) -> dict[str, Any]:
         path = (
@@ -653,5 +677,7 @@ class FetchTranscriptOperator(BaseOperator):
             "speakers": stats.speaker_count,
             "duration_seconds": job.duration_seconds,
         }
-        self.log.info("Wrote %s bytes of %s for Rev AI job %s to %s", size, fmt, job.id, path)
+        self.log.info(
+            "Fetched %s for Rev AI job %s: %s bytes, written to %s", self._what(fmt), job.id, size, path
+        )
         return manifest

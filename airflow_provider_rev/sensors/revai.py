@@ -20,7 +20,13 @@ from airflow_provider_rev.hooks.revai import RevAIHook
 from airflow_provider_rev.links import RevAIJobLink
 from airflow_provider_rev.options import validate_job_id
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
-from airflow_provider_rev.waiting import RevAIWaitTimeoutError, describe, is_done, job_from_event
+from airflow_provider_rev.waiting import (
+    RevAIWaitTimeoutError,
+    deferral_message,
+    describe,
+    is_done,
+    job_from_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -95,12 +101,7 @@ class TranscriptSensor(BaseSensorOperator):
         result = self.poke(context)
         if isinstance(result, PokeReturnValue) and result.is_done:
             return result.xcom_value
-        self.log.info(
-            "Rev AI job %s: deferring to the triggerer, checking every %s s for up to %s s",
-            self.job_id,
-            self.poke_interval,
-            self.timeout,
-        )
+        self.log.info(deferral_message("job", self.job_id, self.poke_interval, self.timeout))
         self.defer(
             trigger=TranscriptTrigger(
                 job_id=validate_job_id(self.job_id),

@@ -45,6 +45,23 @@ DEFAULT_SHARED_POLL_REQUESTS_PER_SECOND = 5.0
 SINGLE_ATTEMPT = RetryPolicy(max_transient_retries=0, max_rate_limit_retries=0)
 
 
+class RevAITriggerEvent(TriggerEvent):
+    """The event a :class:`TranscriptTrigger` fires: the same payload, a one-line log entry.
+
+    The triggerer logs every event it fires with its ``repr``; the payload carries the whole
+    job for the task that resumes, so the log line shows only the event's message.
+    """
+
+    def __init__(self, payload: TranscriptEvent) -> None:
+        super().__init__(payload)  # type: ignore[no-untyped-call]  # Airflow leaves it untyped
+
+    def __repr__(self) -> str:
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        return f"TriggerEvent<{payload.get('message') or payload.get('status')}>"
+
+    __str__ = __repr__
+
+
 class TranscriptTrigger(BaseEventTrigger):
     """Wait for a job with async HTTP and fire exactly one event when it ends.
 
@@ -141,7 +158,9 @@ class TranscriptTrigger(BaseEventTrigger):
                     if exc.permanent:
                         message = permanent_error_message(watch.noun, self.job_id, error_reason(exc))
                         self.log.error(message)
-                        yield TriggerEvent(event(EventStatus.ERROR, self.job_id, message, permanent=True))
+                        yield RevAITriggerEvent(
+                            event(EventStatus.ERROR, self.job_id, message, permanent=True)
+                        )
                         return
                     failures += 1
                     delay = min(MAX_ERROR_BACKOFF_SECONDS, self.poll_interval * 2**failures)
@@ -152,7 +171,7 @@ class TranscriptTrigger(BaseEventTrigger):
                     failures = 0
                     self.log.info(watch.describe(resource))
                     if watch.over(resource):
-                        yield TriggerEvent(watch.event(resource))
+                        yield RevAITriggerEvent(watch.event(resource))
                         return
                     if isinstance(resource, Job):
                         delay = next_check_delay(resource, self.poll_interval, clock.time())
@@ -165,7 +184,7 @@ class TranscriptTrigger(BaseEventTrigger):
                             yield final
                             return
                     message = timeout_message(watch.noun, self.job_id)
-                    yield TriggerEvent(event(EventStatus.TIMEOUT, self.job_id, message))
+                    yield RevAITriggerEvent(event(EventStatus.TIMEOUT, self.job_id, message))
                     return
                 await clock.sleep(delay)
         finally:
@@ -187,7 +206,7 @@ class TranscriptTrigger(BaseEventTrigger):
         except RevAIError:
             return None
         self.log.info(watch.describe(resource))
-        return TriggerEvent(watch.event(resource)) if watch.over(resource) else None
+        return RevAITriggerEvent(watch.event(resource)) if watch.over(resource) else None
 
     # ------------------------------------------------------------------ one loop per connection
 
@@ -264,7 +283,7 @@ class TranscriptTrigger(BaseEventTrigger):
             async for batch in shared_stream:
                 found = self._event_in(batch)
                 if found is not None:
-                    yield TriggerEvent(found)
+                    yield RevAITriggerEvent(found)
                     return
         finally:
             registry.remove(token)

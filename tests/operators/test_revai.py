@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,25 @@ class TestFetch:
         revai_conn.add(f"GET {route}", Reply(200, "some text"))
         assert FetchTranscriptOperator(task_id="f", job_id="job1", **kwargs).execute(context()) == "some text"
         assert revai_conn.received[-1].headers["accept"] == accept
+
+    def test_every_fetch_logs_what_it_fetched_and_where_it_went(
+        self,
+        revai_conn: ScriptedServer,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.INFO)
+        revai_conn.add("GET /jobs/job1", Reply(200, TRANSCRIBED), Reply(200, TRANSCRIBED))
+        revai_conn.add("GET /jobs/job1/transcript", Reply(200, "some text"), Reply(200, "some text"))
+        FetchTranscriptOperator(task_id="f", job_id="job1", output_format="text").execute(context())
+        target = tmp_path / "t.txt"
+        FetchTranscriptOperator(
+            task_id="f", job_id="job1", output_format="text", output_path=str(target)
+        ).execute(context())
+        out = capsys.readouterr().out + caplog.text  # structlog (stdout) or stdlib logging, by version
+        assert "Fetched the transcript as text for Rev AI job job1: 9 bytes, returned to XCom" in out
+        assert f"Fetched the transcript as text for Rev AI job job1: 9 bytes, written to {target}" in out
 
     def test_xcom_size_guard_names_output_path(self, revai_conn: ScriptedServer) -> None:
         revai_conn.add("GET /jobs/job1", Reply(200, TRANSCRIBED))

@@ -77,6 +77,22 @@ async def test_transcribed_after_polling(revai_conn: ScriptedServer, sleeps: lis
     assert sleeps == [5.0, 5.0]
 
 
+async def test_the_triggerers_event_log_line_is_one_short_line(revai_conn: ScriptedServer) -> None:
+    import structlog
+
+    revai_conn.add("GET /jobs/job1", Reply(200, TRANSCRIBED))
+    (event,) = await events_of(TranscriptTrigger("job1", poll_interval=5))
+    assert event.payload["job"]["created_on"] == "2026-11-24T09:00:00Z"  # the resuming task gets it all
+    assert repr(event) == str(event) == f"TriggerEvent<{event.payload['message']}>"
+    assert event.payload["message"].startswith("Rev AI job job1: transcribed after ")
+    # Airflow's triggerer logs ``result=event``; its JSON and console renderers fall back to repr.
+    line = structlog.processors.JSONRenderer()(
+        None, "info", {"event": "Trigger fired event", "result": event}
+    )
+    assert "created_on" not in line and "Rev AI job job1: transcribed" in line
+    assert isinstance(event, TriggerEvent) and TriggerEvent.model_validate(event).payload == event.payload
+
+
 async def test_failed_job(revai_conn: ScriptedServer, sleeps: list[float]) -> None:
     revai_conn.add("GET /jobs/job1", Reply(200, FAILED))
     (event,) = await events_of(TranscriptTrigger("job1"))

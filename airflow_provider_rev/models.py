@@ -45,6 +45,7 @@ class JobStatus(_TolerantStrEnum):
         return self in TERMINAL_STATUSES
 
 
+#: The states a job never leaves.
 TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({JobStatus.TRANSCRIBED, JobStatus.FAILED})
 
 
@@ -253,6 +254,7 @@ class VocabularyStatus(_TolerantStrEnum):
         return self in VOCABULARY_TERMINAL_STATUSES
 
 
+#: The states a custom vocabulary never leaves.
 VOCABULARY_TERMINAL_STATUSES: frozenset[VocabularyStatus] = frozenset(
     {VocabularyStatus.COMPLETE, VocabularyStatus.FAILED}
 )

@@ -4,18 +4,20 @@ Connection fields: the access token is the password; ``host`` is optional (empty
 public root of ``extra.region``, ``us`` by default); any other root, such as the local
 emulator at ``http://127.0.0.1:8808`` or a proxy, may be given as host. A host without a
 scheme gets ``https``, except loopback hosts, which get ``http``. The ``/speechtotext/v1``
-path is always appended by the client.
+path is always appended by the client. Proxy, TLS and header extras are parsed by
+:mod:`airflow_provider_rev.transport`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_rev._api import API_PATH, REGION_ROOTS
 from airflow_provider_rev.exceptions import RevAIInvalidInputError
+from airflow_provider_rev.transport import TransportSettings, transport_from_extra
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 #: Where the Rev AI web dashboard shows a job (the public API's jobs only).
@@ -24,12 +26,13 @@ DASHBOARD_JOB_URL = "https://www.rev.ai/jobs/{job_id}"
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """Where and as whom to call Rev AI. ``repr`` never shows the token."""
+    """Where, as whom and through what to call Rev AI. ``repr`` never shows the token."""
 
     conn_id: str
     root_url: str
     token: str
     region: str
+    transport: TransportSettings = field(default_factory=TransportSettings)
 
     @property
     def api_url(self) -> str:
@@ -45,7 +48,7 @@ class ConnectionSettings:
     def __repr__(self) -> str:
         return (
             f"ConnectionSettings(conn_id={self.conn_id!r}, root_url={self.root_url!r}, "
-            f"region={self.region!r})"
+            f"region={self.region!r}, transport={self.transport!r})"
         )
 
 
@@ -94,4 +97,10 @@ def settings_from_connection(
             f"{', '.join(sorted(REGION_ROOTS))}.",
         )
     root = _root_from_host(host, port, schema) if host and host.strip() else REGION_ROOTS[region]
-    return ConnectionSettings(conn_id=conn_id, root_url=root, token=password.strip(), region=region)
+    return ConnectionSettings(
+        conn_id=conn_id,
+        root_url=root,
+        token=password.strip(),
+        region=region,
+        transport=transport_from_extra(conn_id, extra),
+    )

@@ -4,6 +4,7 @@
 
     RevAIError (AirflowException)
     ├── RevAIInvalidInputError          bad argument or connection, raised before any request *
+    ├── RevAITLSError                   certificate refused: server's not trusted, or ours rejected *
     ├── RevAITransientError             worth retrying: the request may succeed later
     │   ├── RevAIConnectionError        dropped connection, timeout, connect failure
     │   └── (RevAIRateLimitError, RevAIServerError, RevAIInvalidStateError below)
@@ -251,6 +252,15 @@ class RevAIVocabularyFailedError(RevAIError, _Permanent):
             f"Rev AI custom vocabulary {vocabulary_id} failed: {failure or 'unknown failure'}"
             + (f" ({redact_text(failure_detail)})" if failure_detail else "")
         )
+
+
+class RevAITLSError(RevAIError, _Permanent):
+    """TLS failed on a certificate: the server's is not trusted, or the server refused ours.
+
+    Not a :class:`RevAIConnectionError`, which is transient: the same certificates fail the
+    same way on every retry, so this fails the task at once with a message naming the
+    connection extra (``verify`` or ``cert``) that fixes it.
+    """
 
 
 class RevAIPermanentError(RevAIError, _Permanent):

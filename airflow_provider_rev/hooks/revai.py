@@ -3,18 +3,22 @@
 Endpoint logic (requests, parsing, errors) lives in :mod:`airflow_provider_rev._api` and the
 retry rules in :mod:`airflow_provider_rev.retry`. This module only moves bytes: ``requests``
 on workers, ``aiohttp`` in the triggerer, so every public method is one line over a
-:class:`~airflow_provider_rev._api.Call`.
+:class:`~airflow_provider_rev._api.Call`. Both clients go through the same
+:class:`~airflow_provider_rev.transport.Route` (proxy, CA bundle, client certificate, extra
+headers, timeout), resolved once per hook from the connection's extras.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import requests
@@ -24,10 +28,11 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_rev import __version__, _api
 from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager, MediaFile
 from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
-from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError
+from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError, RevAITLSError
 from airflow_provider_rev.models import CustomVocabulary, Job, Transcript
 from airflow_provider_rev.retry import RetryPolicy
 from airflow_provider_rev.secrets import mask_secret, mask_submission
+from airflow_provider_rev.transport import Route, certificate_problem
 
 T = TypeVar("T")
 USER_AGENT = f"airflow-provider-rev/{__version__}"
@@ -52,6 +57,22 @@ def _never_connected(exc: BaseException) -> bool:
     return False
 
 
+def _transport_error(request: ApiRequest, exc: BaseException, *, outcome_unknown: bool) -> RevAIError:
+    """Turn a client library's failure into the provider's error (sync and async alike).
+
+    A certificate failure is permanent and names the extra that fixes it; anything else is
+    a transient :class:`~airflow_provider_rev.exceptions.RevAIConnectionError`. Only the
+    exception's type is quoted: library messages can carry proxy URLs with credentials.
+    """
+    problem = certificate_problem(exc)
+    if problem is not None:
+        return RevAITLSError(f"Rev AI {request.endpoint}: {problem}")
+    return RevAIConnectionError(
+        f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
+        outcome_unknown=outcome_unknown,
+    )
+
+
 def _to_api_response(response: requests.Response) -> ApiResponse:
     return ApiResponse(
         response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
@@ -63,7 +84,8 @@ class RevAIHook(BaseHook):
 
     :param revai_conn_id: the connection; its password is the access token, its host an
         optional API root (empty: the public root of ``extra.region``, ``us`` or ``eu``).
-    :param timeout: seconds allowed for one HTTP request (connect plus read).
+    :param timeout: seconds allowed for one HTTP request (connect plus read); default: the
+        connection's extra ``timeout``, else 60.
     :param retry_policy: how 429, 5xx and dropped connections are retried.
     """
 
@@ -76,7 +98,7 @@ class RevAIHook(BaseHook):
         self,
         revai_conn_id: str = default_conn_name,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         retry_policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
@@ -85,6 +107,7 @@ class RevAIHook(BaseHook):
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self._async_session: aiohttp.ClientSession | None = None
+        self._async_ssl: ssl.SSLContext | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -108,6 +131,8 @@ class RevAIHook(BaseHook):
             extra=extra,
         )
         mask_secret(settings.token)
+        for secret in settings.transport.secrets():
+            mask_secret(secret)
         return settings
 
     @cached_property
@@ -130,35 +155,60 @@ class RevAIHook(BaseHook):
         settings: ConnectionSettings = self.__dict__["settings"]
         return settings
 
+    @cached_property
+    def _route(self) -> Route:
+        """The proxy, TLS settings, extra headers and timeout of every request (both clients).
+
+        Call after the settings are resolved (``settings`` or ``await asettings()``).
+        """
+        settings = self.settings
+        route = settings.transport.resolve(settings.api_url, self.timeout)
+        if route.verify is False:
+            self.log.warning(
+                "Rev AI connection %r has verify=false: server certificates are not checked, so "
+                "whoever can intercept the connection can read the access token.",
+                settings.conn_id,
+            )
+        return route
+
     # ------------------------------------------------------------------ sync transport
 
     @cached_property
     def _session(self) -> requests.Session:
-        return requests.Session()
+        session = requests.Session()
+        # The route already applied the environment (proxies, CA bundle); requests must not
+        # apply it again, nor let a ~/.netrc entry replace the token.
+        session.trust_env = False
+        return session
 
     def _open_once(self, request: ApiRequest) -> requests.Response:
         settings = self.settings
-        headers = _api.request_headers(request, settings.token, USER_AGENT)
+        route = self._route
+        url = settings.api_url + request.path
+        headers = route.request_headers(_api.request_headers(request, settings.token, USER_AGENT))
         body = request.upload.open() if request.upload is not None else None
+        cert: str | tuple[str, str] | None = None
+        if route.cert is not None:
+            cert = route.cert[0] if route.cert[1] is None else (route.cert[0], route.cert[1])
         try:
             response = self._session.request(
                 request.method,
-                settings.api_url + request.path,
+                url,
                 params=dict(request.params),
                 json=request.json_body,
                 data=body,
                 headers=headers,
-                timeout=self.timeout,
+                timeout=route.timeout,
                 stream=True,
+                proxies={urlsplit(url).scheme: route.proxy} if route.proxy else {},
+                verify=route.verify,
+                cert=cert,
             )
             if response.status_code >= 400:
                 with response:
                     raise _api.error_from_response(_to_api_response(response), request)
         except requests.RequestException as exc:
-            raise RevAIConnectionError(
-                f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
-                outcome_unknown=not _never_connected(exc),
-            ) from None
+            raise _transport_error(request, exc, outcome_unknown=not _never_connected(exc)) from None
         return response
 
     def _open(self, request: ApiRequest) -> requests.Response:
@@ -216,7 +266,12 @@ class RevAIHook(BaseHook):
 
     async def _aget_session(self) -> aiohttp.ClientSession:
         if self._async_session is None or self._async_session.closed:
-            self._async_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+            await self.asettings()
+            route = self._route
+            # Loading CA bundles and client certificates reads files: not on the event loop.
+            self._async_ssl = await asyncio.to_thread(route.ssl_context)
+            # trust_env stays off: the route already applied the environment.
+            self._async_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=route.timeout))
         return self._async_session
 
     async def aclose(self) -> None:
@@ -230,7 +285,9 @@ class RevAIHook(BaseHook):
             raise NotImplementedError("uploads are sync only; call submit_local_file on a worker")
         settings = await self.asettings()
         session = await self._aget_session()
-        headers = _api.request_headers(request, settings.token, USER_AGENT)
+        route = self._route
+        headers = route.request_headers(_api.request_headers(request, settings.token, USER_AGENT))
+        proxy, proxy_headers = route.proxy_without_credentials()
         try:
             async with session.request(
                 request.method,
@@ -238,6 +295,9 @@ class RevAIHook(BaseHook):
                 params=dict(request.params),
                 json=request.json_body,
                 headers=headers,
+                proxy=proxy,
+                proxy_headers=proxy_headers or None,
+                ssl=self._async_ssl if self._async_ssl is not None else True,
             ) as response:
                 result = ApiResponse(
                     response.status,
@@ -245,9 +305,8 @@ class RevAIHook(BaseHook):
                     await response.read(),
                 )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RevAIConnectionError(
-                f"Rev AI {request.endpoint} failed before a response arrived: {type(exc).__name__}",
-                outcome_unknown=not isinstance(exc, aiohttp.ClientConnectorError),
+            raise _transport_error(
+                request, exc, outcome_unknown=not isinstance(exc, aiohttp.ClientConnectorError)
             ) from None
         if result.status >= 400:
             raise _api.error_from_response(result, request)

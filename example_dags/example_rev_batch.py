@@ -2,7 +2,9 @@
 
 Each recording is one mapped ``submit`` task that waits for its own job in the triggerer
 (``wait_for_completion=True, deferrable=True``), so a batch of thousands holds no worker
-slots while Rev AI works. Each ``fetch`` task writes one transcript and returns a manifest.
+slots while Rev AI works. Each ``fetch`` task writes one transcript and returns a manifest,
+which it also attaches to an event of the ``revai_transcripts`` Asset: a DAG scheduled on
+that Asset finds each new transcript in ``triggering_asset_events`` without opening it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Asset, Param, task
 
 from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
 
@@ -20,6 +22,7 @@ DEFAULT_MEDIA = json.loads(os.environ.get("REVAI_EXAMPLE_MEDIA_URLS", "[]")) or 
     "https://www.rev.ai/FTC_Sample_1.mp3"
 ]
 OUTPUT_URI = os.environ.get("REVAI_EXAMPLE_OUTPUT_URI", "file:///tmp/airflow-provider-rev/transcripts")
+TRANSCRIPTS = Asset(name="revai_transcripts", uri="file:///tmp/airflow-provider-rev/transcripts")
 
 with DAG(
     dag_id="example_rev_batch",
@@ -51,5 +54,6 @@ with DAG(
         task_id="fetch",
         output_path="{{ params.output_uri }}/{{ run_id | replace(':', '-') | replace('+', '-') }}/"
         "{{ ti.map_index }}.json",
+        outlets=[TRANSCRIPTS],
     ).expand(job_id=submit.output)
     # [END howto_operator_revai_mapped]

@@ -22,6 +22,7 @@ from airflow_provider_rev.exceptions import (
 )
 from airflow_provider_rev.hooks.revai import RevAIHook
 from airflow_provider_rev.idempotency import STATE_STORE_KEY, PayOnce, Submission
+from airflow_provider_rev.lineage import DatasetRef, job_dataset, location_dataset, operator_lineage
 from airflow_provider_rev.links import RevAIJobLink
 from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus
 from airflow_provider_rev.options import JOB_OPTIONS, validate_job_id
@@ -119,6 +120,7 @@ class _SubmitAndWait(BaseOperator):
 
     def _record(self, context: Context, resource: Resource) -> None:
         """Push the resource before any waiting, so it is in XCom even if the wait fails."""
+        self._resource_id = resource.id
         context["ti"].xcom_push(key=self.xcom_key, value=resource.to_dict())
 
     def _finish(self, context: Context, resource: Resource) -> str:
@@ -345,6 +347,17 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
         RevAIJobLink.remember(context, self.hook.settings.job_url(job.id))
         return self._finish(context, job)
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when installed): the media in, the Rev AI job out.
+
+        A media URL is named without its query, so a signed URL's signature is never reported.
+        """
+        media = self.media_url if self.media_url is not None else self.local_file
+        inputs = [location_dataset(media)] if media is not None else []
+        job_id = getattr(self, "_resource_id", None)
+        outputs = [job_dataset(self.hook.settings.root_url, job_id)] if job_id else []
+        return operator_lineage(inputs, outputs)
+
 
 class CreateCustomVocabularyOperator(_SubmitAndWait):
     """Create a custom vocabulary, wait until it is ``complete``, and return its id.
@@ -564,14 +577,37 @@ class FetchTranscriptOperator(BaseOperator):
         job = self._ready_job(job_id)
         fmt = self.output_format.lower()
         if self.output_path is None:
-            result = self._inline(call, fmt)
+            result, size = self._inline(call, fmt)
+            manifest = {"job_id": job.id, "format": fmt, "bytes": size}
             if self.delete_after_fetch and self.do_xcom_push:
                 context["ti"].xcom_push(key="return_value", value=result)
         else:
-            result = self._to_storage(call, job, fmt)
+            result = manifest = self._to_storage(call, job, fmt)
+        self._attach_to_outlets(context, manifest)
         if self.delete_after_fetch:
             delete_job(self.hook, job_id, self.log)
         return result
+
+    def _attach_to_outlets(self, context: Context, manifest: dict[str, Any]) -> None:
+        """Put the manifest in the ``extra`` of each outlet Asset's event.
+
+        Downstream DAGs scheduled on the Asset read what arrived from
+        ``triggering_asset_events`` without opening the file; each mapped fetch makes its own
+        event. An inline result attaches only its job, format and size.
+        """
+        from airflow.sdk import Asset
+
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset):
+                context["outlet_events"][outlet].extra.update(manifest)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when installed): the Rev AI job in, the written file out (none for XCom)."""
+        job_id = validate_job_id(self.job_id)
+        outputs: list[DatasetRef] = []
+        if self.output_path is not None:
+            outputs.append(location_dataset(_media_file(self.output_path)))
+        return operator_lineage([job_dataset(self.hook.settings.root_url, job_id)], outputs)
 
     @property
     def _subjob(self) -> str | None:
@@ -616,7 +652,7 @@ class FetchTranscriptOperator(BaseOperator):
                 )
         return job
 
-    def _inline(self, call: _api.Call[Any], fmt: str) -> Any:
+    def _inline(self, call: _api.Call[Any], fmt: str) -> tuple[Any, int]:
         data = bytearray()
         with self.hook.stream(call) as chunks:
             for chunk in chunks:
@@ -635,7 +671,7 @@ class FetchTranscriptOperator(BaseOperator):
             self.job_id,
             len(data),
         )
-        return json.loads(text) if fmt == "json" else text
+        return (json.loads(text) if fmt == "json" else text), len(data)
 
     def _what(self, fmt: str) -> str:
         """Name what this fetch reads, for its log line: ``"the transcript as srt"``, ``"the summary"``."""

@@ -63,6 +63,26 @@ def test_each_recording_is_submitted_once_waited_in_the_triggerer_and_fetched(
         assert words(transcript) == spoken_words(RECORDINGS[name])
         assert manifest["words"] == len(spoken_words(RECORDINGS[name]))
 
+    events = asset_events("revai_transcripts", dag_run.run_id)
+    assert sorted(events) == [0, 1, 2], "each mapped fetch makes one event of the outlet Asset"
+    for index, extra in events.items():
+        assert extra == xcoms[("fetch", index, "return_value")], "the event carries the fetch's manifest"
+
+
+def asset_events(asset_name: str, run_id: str) -> dict[int, dict[str, Any]]:
+    """The ``extra`` of each event of an Asset made by a DAG run, by the source task's map index."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.name == asset_name, AssetEvent.source_run_id == run_id)
+        ).all()
+        return {event.source_map_index: dict(event.extra) for event in events}
+
 
 def words(transcript: Transcript) -> list[str]:
     return [e.value for m in transcript.monologues for e in m.elements if e.type == "text"]

@@ -15,7 +15,6 @@ and present the same client certificate. Neither library reads the environment i
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import ssl
@@ -42,7 +41,7 @@ _BOOLEANS = {
     "off": False,
     "0": False,
 }
-#: ``ssl.SSLError.reason`` values with which a server refuses the client's certificate (or its absence).
+#: ``ssl.SSLError.reason`` parts with which a server refuses the client's certificate (or its absence).
 _CLIENT_CERT_REFUSALS = (
     "CERTIFICATE_REQUIRED",
     "BAD_CERTIFICATE",
@@ -51,6 +50,8 @@ _CLIENT_CERT_REFUSALS = (
     "CERTIFICATE_EXPIRED",
     "CERTIFICATE_REVOKED",
     "UNSUPPORTED_CERTIFICATE",
+    # TLS 1.2 servers answer a missing client certificate with a plain handshake failure.
+    "HANDSHAKE_FAILURE",
 )
 
 
@@ -87,17 +88,6 @@ class Route:
         merged = {name: value for name, value in self.headers.items() if name.lower() not in taken}
         merged.update(own)
         return merged
-
-    def proxy_without_credentials(self) -> tuple[str | None, dict[str, str]]:
-        """Return the proxy URL without user info, and the ``Proxy-Authorization`` header it implies."""
-        if self.proxy is None:
-            return None, {}
-        parts = urlsplit(self.proxy)
-        if parts.username is None:
-            return self.proxy, {}
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        header = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-        return _without_credentials(self.proxy), {"Proxy-Authorization": header}
 
     def ssl_context(self) -> ssl.SSLContext:
         """Build the TLS context matching ``verify`` and ``cert`` (it reads files: not on an event loop)."""
@@ -367,20 +357,25 @@ def certificate_problem(exc: BaseException) -> str | None:
     """Describe a TLS certificate failure inside ``exc`` and name its fix; ``None`` if it is not one.
 
     Such a failure does not go away on a retry, so the hook raises it at once instead of
-    backing off: either the server's certificate is not trusted, or the server refused ours.
+    backing off: either the server's certificate is not trusted, or the server refused ours
+    (or its absence).
     """
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            reason = cause.verify_message or cause.reason or "certificate verify failed"
-            return (
-                f"the server's TLS certificate is not trusted ({reason}). If it is signed by a "
-                'private CA, set the connection extra "verify" to the CA bundle\'s path; '
-                '"verify": false turns the check off (not recommended).'
-            )
+    causes = _causes(exc)
+    untrusted = [cause for cause in causes if isinstance(cause, ssl.SSLCertVerificationError)]
+    if untrusted:
+        # aiohttp's wrapper is itself an SSLCertVerificationError, without the message.
+        reasons = [getattr(cause, "verify_message", None) for cause in untrusted]
+        reason = next((r for r in reasons if r), "certificate verify failed")
+        return (
+            f"the server's TLS certificate is not trusted ({reason}). If it is signed by a "
+            'private CA, set the connection extra "verify" to the CA bundle\'s path; '
+            '"verify": false turns the check off (not recommended).'
+        )
+    for cause in causes:
         if isinstance(cause, ssl.SSLError) and any(r in str(cause.reason) for r in _CLIENT_CERT_REFUSALS):
             return (
-                f"the server refused the TLS client certificate ({cause.reason}). If it requires one, "
-                'set the connection extra "cert" to the certificate\'s path, or to '
-                "[certificate path, key path], signed by a CA the server trusts."
+                f"the server refused the TLS handshake ({cause.reason}). If it requires a client "
+                'certificate, set the connection extra "cert" to its path, or to '
+                "[certificate path, key path], issued by a CA the server trusts."
             )
     return None

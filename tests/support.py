@@ -1,17 +1,23 @@
-"""Test helpers: a scripted loopback HTTP server, connection values and reference fixtures."""
+"""Test helpers: a scripted loopback HTTP(S) server, a forward proxy, test certificates,
+connection values and reference fixtures."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
+import http.client
 import itertools
 import json
+import selectors
+import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -63,14 +69,24 @@ class Reply:
         return json.dumps(self.body).encode(), ctype
 
 
+def _linger_and_close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError), sock:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2)
+        while sock.recv(65536):
+            pass
+
+
 class ScriptedServer:
     """A loopback HTTP server that answers from per-route queues and records every request.
 
     Routes are ``"METHOD /path"`` relative to ``/speechtotext/v1``; an empty queue answers
-    from ``default`` (a callable) or 404.
+    from ``default`` (a callable) or 404. With ``tls`` (a server-side context, see
+    :meth:`Certificates.server_context`) it speaks HTTPS; a failed handshake is counted
+    in ``handshake_failures``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
         self._queues: dict[str, deque[Reply]] = {}
         self.default: Callable[[Received], Reply] | None = None
@@ -123,14 +139,35 @@ class ScriptedServer:
 
             do_GET = do_POST = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        self.handshake_failures = 0
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def get_request(self) -> tuple[socket.socket, Any]:
+                sock, address = self.socket.accept()
+                if tls is None:
+                    return sock, address
+                wrapped = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+                try:
+                    wrapped.do_handshake()
+                    return wrapped, address
+                except (ssl.SSLError, OSError):
+                    server.handshake_failures += 1
+                    # Close the way servers such as nginx do (a lingering close): read what the
+                    # client already sent, so closing does not reset the connection and
+                    # discard the TLS alert that tells the client why.
+                    threading.Thread(target=_linger_and_close, args=(wrapped,), daemon=True).start()
+                    raise
+
+        self._tls = tls
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def root_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
     def add(self, route: str, *replies: Reply) -> None:
         with self._lock:
@@ -157,6 +194,224 @@ class ScriptedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class ForwardProxy:
+    """A loopback forward proxy that counts what it carries.
+
+    Plain-HTTP requests arrive in absolute form (``GET http://host/path``) and are relayed;
+    ``CONNECT host:port`` opens a tunnel (for HTTPS). ``seen`` lists each as
+    ``"METHOD target"``. With ``credentials`` every request needs a matching
+    ``Proxy-Authorization`` (else 407, counted in ``refused``); that header is never
+    relayed upstream.
+    """
+
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+        self.seen: list[str] = []
+        self.refused = 0
+        proxy = self
+        expected = (
+            "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+            if credentials
+            else None
+        )
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _admitted(self) -> bool:
+                proxy.seen.append(f"{self.command} {self.path}")
+                if expected is None or self.headers.get("Proxy-Authorization") == expected:
+                    return True
+                proxy.refused += 1
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return False
+
+            def do_CONNECT(self) -> None:
+                if not self._admitted():
+                    return
+                host, _, port = self.path.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=10)
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.close_connection = True
+                with upstream, selectors.DefaultSelector() as selector:
+                    selector.register(self.connection, selectors.EVENT_READ, upstream)
+                    selector.register(upstream, selectors.EVENT_READ, self.connection)
+                    while True:
+                        for key, _ in selector.select(timeout=10):
+                            data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                            if not data:
+                                return
+                            key.data.sendall(data)
+
+            def _relay(self) -> None:
+                if not self._admitted():
+                    return
+                target = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower()
+                    not in ("proxy-authorization", "proxy-connection", "connection", "keep-alive")
+                }
+                upstream = http.client.HTTPConnection(target.hostname or "", target.port or 80, timeout=10)
+                try:
+                    path = target.path + (f"?{target.query}" if target.query else "")
+                    upstream.request(self.command, path, body=body or None, headers=headers)
+                    response = upstream.getresponse()
+                    data = response.read()
+                finally:
+                    upstream.close()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = do_PUT = _relay
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, credentials: tuple[str, str] | None = None) -> str:
+        """The proxy's URL, with ``user:password@`` when ``credentials`` are given."""
+        host, port = self._httpd.server_address[:2]
+        userinfo = f"{credentials[0]}:{credentials[1]}@" if credentials else ""
+        return f"http://{userinfo}{host}:{port}"
+
+    def __enter__(self) -> ForwardProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class Certificates:
+    """A private CA with a server certificate for ``127.0.0.1``/``localhost`` and a client
+    certificate, as PEM files (``client_pem`` holds the client's certificate and key).
+    """
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+    client_pem: Path
+
+    @classmethod
+    def create(cls, folder: Path) -> Certificates:
+        """Generate the CA and both certificates under ``folder`` (EC keys: fast)."""
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        now = datetime.now(UTC)
+
+        def name(common_name: str) -> x509.Name:
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+        def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+            return key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(name("revai test CA"))
+            .issuer_name(name("revai test CA"))
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+
+        def issue(
+            common_name: str, usage: x509.ObjectIdentifier, san: list[x509.GeneralName]
+        ) -> tuple[bytes, bytes]:
+            key = ec.generate_private_key(ec.SECP256R1())
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(name(common_name))
+                .issuer_name(ca_cert.subject)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(minutes=5))
+                .not_valid_after(now + timedelta(days=1))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+                )
+            )
+            if san:
+                builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+            cert = builder.sign(ca_key, hashes.SHA256())
+            return cert.public_bytes(serialization.Encoding.PEM), key_pem(key)
+
+        server_cert, server_key = issue(
+            "127.0.0.1",
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")],
+        )
+        client_cert, client_key = issue("airflow worker", ExtendedKeyUsageOID.CLIENT_AUTH, [])
+        files = {
+            "ca": ca_cert.public_bytes(serialization.Encoding.PEM),
+            "server_cert": server_cert,
+            "server_key": server_key,
+            "client_cert": client_cert,
+            "client_key": client_key,
+            "client_pem": client_cert + client_key,
+        }
+        paths = {}
+        for field_name, data in files.items():
+            paths[field_name] = folder / f"{field_name}.pem"
+            paths[field_name].write_bytes(data)
+        return cls(**paths)
+
+    def server_context(self, *, require_client_cert: bool = False) -> ssl.SSLContext:
+        """A server-side TLS context; with ``require_client_cert`` clients need a cert from the CA."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.server_cert, self.server_key)
+        if require_client_cert:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.ca)
+        return context
 
 
 def connection_json(host: str | None, token: str | None = TOKEN, **extra: Any) -> str:

@@ -287,7 +287,6 @@ class RevAIHook(BaseHook):
         session = await self._aget_session()
         route = self._route
         headers = route.request_headers(_api.request_headers(request, settings.token, USER_AGENT))
-        proxy, proxy_headers = route.proxy_without_credentials()
         try:
             async with session.request(
                 request.method,
@@ -295,8 +294,7 @@ class RevAIHook(BaseHook):
                 params=dict(request.params),
                 json=request.json_body,
                 headers=headers,
-                proxy=proxy,
-                proxy_headers=proxy_headers or None,
+                proxy=route.proxy,
                 ssl=self._async_ssl if self._async_ssl is not None else True,
             ) as response:
                 result = ApiResponse(

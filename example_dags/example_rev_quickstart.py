@@ -7,12 +7,12 @@ The docs' Quick start page shows this file.
 
 from __future__ import annotations
 
+# [START howto_revai_quickstart]
 import os
 
 import pendulum
 from airflow.sdk import DAG, Param
 
-# [START howto_revai_quickstart]
 from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
 from airflow_provider_rev.sensors.revai import TranscriptSensor
 

@@ -22,6 +22,8 @@ from airflow_provider_rev.transport import TransportSettings, transport_from_ext
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 #: Where the Rev AI web dashboard shows a job (the public API's jobs only).
 DASHBOARD_JOB_URL = "https://www.rev.ai/jobs/{job_id}"
+#: ``extra.region`` may also name the public API host (what the connection form stores).
+REGION_BY_HOST = {str(urlsplit(root).hostname): region for region, root in REGION_ROOTS.items()}
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,18 @@ class ConnectionSettings:
         return self.root_url + API_PATH
 
     def job_url(self, job_id: str) -> str:
-        """Return a link for people: the dashboard on the public API, else the job's API resource."""
+        """Return the job's page for people, or ``""`` when there is none (docs/ui.md).
+
+        The public API's jobs are on the Rev AI dashboard; a loopback base URL is the
+        emulator, which serves a job page at ``/jobs/{id}``. Any other base URL (a proxy or a
+        self-hosted gateway) has no page a browser could open: its API answers 401 without
+        the token.
+        """
         if self.root_url in REGION_ROOTS.values():
             return DASHBOARD_JOB_URL.format(job_id=job_id)
-        return f"{self.api_url}/jobs/{job_id}"
+        if urlsplit(self.root_url).hostname in LOOPBACK_HOSTS:
+            return f"{self.root_url}/jobs/{job_id}"
+        return ""
 
     def __repr__(self) -> str:
         return (
@@ -90,11 +100,12 @@ def settings_from_connection(
         )
     region_value = extra.get("region") or "us"
     region = str(region_value).strip().lower()
+    region = REGION_BY_HOST.get(region, region)
     if region not in REGION_ROOTS:
         raise RevAIInvalidInputError(
             "region",
             f"connection {conn_id!r} has region {region_value!r}; use one of "
-            f"{', '.join(sorted(REGION_ROOTS))}.",
+            f"{', '.join(sorted(REGION_ROOTS))} (or the host: {', '.join(sorted(REGION_BY_HOST))}).",
         )
     root = _root_from_host(host, port, schema) if host and host.strip() else REGION_ROOTS[region]
     return ConnectionSettings(

@@ -61,20 +61,40 @@ def get_provider_info() -> dict[str, Any]:
                 "connection-type": "revai",
                 "hook-class-name": "airflow_provider_rev.hooks.revai.RevAIHook",
                 "hook-name": "Rev AI",
+                # Help for the standard fields is their placeholder: Airflow's ui-field-behaviour
+                # has no help-text key (3.1 to 3.3). Port stays visible so that host and port of a
+                # URI connection show as the settings read them.
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "login", "port"],
-                    "relabeling": {"password": "Access token", "host": "API base URL"},
+                    "hidden-fields": ["schema", "login"],
+                    "relabeling": {
+                        "password": "Access token",
+                        "host": "API base URL (optional)",
+                        "port": "Port (optional)",
+                    },
                     "placeholders": {
-                        "host": "empty for the region's public API, or e.g. http://127.0.0.1:8808",
-                        "password": "Rev AI access token",
+                        "password": "Your Rev AI access token (rev.ai > Settings > Access Token)",
+                        "host": "Empty: the region's public API. Else e.g. http://127.0.0.1:8808 or a proxy",
+                        "port": "Only if the API base URL has no port, e.g. 8808",
                     },
                 },
+                # The region values are the public API hosts, not "us"/"eu": Airflow's secrets
+                # masker warns about every extra value shorter than 5 characters when a task
+                # reads the connection. Connections written by hand may still say us or eu.
                 "conn-fields": {
                     "region": {
                         "label": "Region",
-                        "description": "Rev AI deployment used when the base URL is empty: "
-                        "us (api.rev.ai) or eu (ec1.api.rev.ai).",
-                        "schema": {"type": ["string", "null"], "enum": ["us", "eu", None], "default": "us"},
+                        "description": "Which public Rev AI API to call when the API base URL is "
+                        "empty: api.rev.ai for US accounts, ec1.api.rev.ai for EU accounts (a separate "
+                        "account with its own token).",
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["api.rev.ai", "ec1.api.rev.ai", None],
+                            "default": "api.rev.ai",
+                            "values_display": {
+                                "api.rev.ai": "US: api.rev.ai",
+                                "ec1.api.rev.ai": "EU: ec1.api.rev.ai",
+                            },
+                        },
                     },
                 },
             }

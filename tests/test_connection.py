@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 from support import TOKEN, connection_json
 
+from airflow_provider_rev.connection import settings_from_connection
 from airflow_provider_rev.exceptions import RevAIInvalidInputError
+from airflow_provider_rev.get_provider_info import get_provider_info
 from airflow_provider_rev.hooks.revai import RevAIHook
 
 
@@ -67,3 +72,75 @@ async def test_async_lookup_shares_the_cache(monkeypatch: pytest.MonkeyPatch) ->
     settings = await hook.asettings()
     assert settings.api_url == "http://127.0.0.1:8808/speechtotext/v1" and settings.region == "eu"
     assert hook.settings is settings
+
+
+def _form_extra(**chosen: str) -> dict[str, object]:
+    """The extra the connection form stores: each conn-field's default unless ``chosen``."""
+    (entry,) = get_provider_info()["connection-types"]
+    fields = entry["conn-fields"].items()
+    return {name: chosen.get(name, field["schema"]["default"]) for name, field in fields}
+
+
+def _short_secret_warnings(
+    extra: dict[str, object], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> list[str]:
+    """Read the connection the way a task does and return the masker's "too short" warnings.
+
+    ``Connection.get_uri()`` (which the lookup calls to cache the connection) and
+    ``extra_dejson`` (which the hook reads) hand every extra value to the secrets masker;
+    it warns once per process, so the flag is reset first.
+    """
+    from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
+
+    monkeypatch.setattr(SecretsMasker, "_has_warned_short_secret", False)
+    conn = {"conn_type": "revai", "host": "", "port": None, "password": TOKEN, "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_REVAI_UI", json.dumps(conn))
+    with caplog.at_level(logging.WARNING):
+        settings = RevAIHook(revai_conn_id="revai_ui").settings
+    assert settings.token == TOKEN
+    return [r.getMessage() for r in caplog.records if "too short" in r.getMessage()]
+
+
+@pytest.mark.parametrize("region", ["api.rev.ai", "ec1.api.rev.ai", None])
+def test_form_connection_reads_without_the_short_secret_warning(
+    region: str | None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    extra = _form_extra() if region is None else _form_extra(region=region)
+    assert _short_secret_warnings(extra, monkeypatch, caplog) == []
+
+
+def test_short_region_value_still_trips_airflows_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What the form stored before: the warning path above is the one Airflow takes.
+    warnings = _short_secret_warnings({"region": "us"}, monkeypatch, caplog)
+    assert warnings == ["Skipping masking for a secret as it's too short (<5 chars)"]
+
+
+@pytest.mark.parametrize(
+    ("root", "url"),
+    [
+        ("https://api.rev.ai", "https://www.rev.ai/jobs/j1"),
+        ("https://ec1.api.rev.ai", "https://www.rev.ai/jobs/j1"),
+        ("http://127.0.0.1:8808", "http://127.0.0.1:8808/jobs/j1"),
+        ("http://localhost:9000", "http://localhost:9000/jobs/j1"),
+        ("https://proxy.internal/revai", ""),
+    ],
+)
+def test_job_link_target(root: str, url: str) -> None:
+    settings = settings_from_connection("c", host=root, port=None, schema=None, password="t", extra={})
+    assert settings.job_url("j1") == url
+
+
+@pytest.mark.parametrize("port", [0, None])
+def test_ui_port_zero_means_no_port(port: int | None) -> None:
+    # Airflow 3.3.2's row Test button sends port 0 for a connection saved without one.
+    settings = settings_from_connection(
+        "c", host="127.0.0.1", port=port, schema=None, password="t", extra={"region": "api.rev.ai"}
+    )
+    assert settings.root_url == "http://127.0.0.1"
+
+
+def test_port_field_completes_a_host_without_port() -> None:
+    settings = settings_from_connection("c", host="127.0.0.1", port=8808, schema=None, password="t", extra={})
+    assert settings.api_url == "http://127.0.0.1:8808/speechtotext/v1"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import entry_points, version
+from types import SimpleNamespace
+from typing import Any
 
 import airflow
 import pytest
@@ -10,7 +13,9 @@ from airflow.providers_manager import ProvidersManager
 from packaging.version import Version
 
 from airflow_provider_rev import __version__
+from airflow_provider_rev.connection import settings_from_connection
 from airflow_provider_rev.get_provider_info import get_provider_info
+from airflow_provider_rev.hooks.revai import RevAIHook
 
 
 def test_entry_point_points_at_get_provider_info() -> None:
@@ -41,23 +46,103 @@ def test_providers_manager_discovers_provider_and_hook() -> None:
     assert hook_info.hook_name == "Rev AI"
 
 
-def test_connection_form_is_declared() -> None:
+VISIBLE_STANDARD_FIELDS = ("password", "host", "port")
+
+
+def _revai_entry() -> dict[str, Any]:
     (conn_type,) = get_provider_info()["connection-types"]
-    behaviour = conn_type["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"password": "Access token", "host": "API base URL"}
-    assert "host" in behaviour["placeholders"]
-    assert conn_type["conn-fields"]["region"]["schema"]["enum"] == ["us", "eu", None]
+    return dict(conn_type)
+
+
+def test_every_field_has_a_label_and_help() -> None:
+    entry = _revai_entry()
+    behaviour = entry["ui-field-behaviour"]
+    assert sorted(behaviour["hidden-fields"]) == ["login", "schema"]
+    # Port is shown: a URI connection's port is part of the base URL the hook calls.
+    assert "port" not in behaviour["hidden-fields"]
+    for name in VISIBLE_STANDARD_FIELDS:
+        assert behaviour["relabeling"][name], name
+        assert len(behaviour["placeholders"][name]) > 20, name
+    assert behaviour["relabeling"]["password"] == "Access token"
+    assert behaviour["relabeling"]["host"] == "API base URL (optional)"
+    region = entry["conn-fields"]["region"]
+    assert region["label"] == "Region"
+    assert "api.rev.ai" in region["description"] and "ec1.api.rev.ai" in region["description"]
+
+
+def test_region_choices_resolve_and_are_long_enough_not_to_trip_the_masker() -> None:
+    schema = _revai_entry()["conn-fields"]["region"]["schema"]
+    choices = [value for value in schema["enum"] if value is not None]
+    assert schema["default"] in choices
+    assert set(schema["values_display"]) == set(choices)
+    # Airflow's secrets masker warns about any extra value shorter than 5 characters.
+    assert all(len(value) >= 5 for value in choices)
+    roots = {
+        settings_from_connection("c", host=None, port=None, schema=None, password="t", extra={"region": v})
+        .root_url
+        for v in choices
+    }
+    assert roots == {"https://api.rev.ai", "https://ec1.api.rev.ai"}
+
+
+def test_pre_3_2_form_matches_the_provider_info() -> None:
+    behaviour = _revai_entry()["ui-field-behaviour"]
+    assert RevAIHook.get_ui_field_behaviour() == {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": behaviour["placeholders"],
+    }
+
+
+class _Field:
+    """Stands in for a WTForms field, as Airflow 3.1's UI does when FAB is not installed."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        self.label = label
+        self.kwargs = kwargs
+
+
+def test_pre_3_2_extra_fields_match_the_provider_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    stand_ins = {
+        "wtforms": SimpleNamespace(StringField=_Field),
+        "wtforms.validators": SimpleNamespace(any_of=lambda values: ("any_of", tuple(values))),
+        "flask_babel": SimpleNamespace(lazy_gettext=lambda text: text),
+        "flask_appbuilder": SimpleNamespace(),
+        "flask_appbuilder.fieldwidgets": SimpleNamespace(BS3TextFieldWidget=lambda: "text-widget"),
+    }
+    for name, module in stand_ins.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    region = _revai_entry()["conn-fields"]["region"]
+    (name, field), *others = RevAIHook.get_connection_form_widgets().items()
+    assert (name, others) == ("region", [])
+    assert field.label == "Region"
+    assert field.kwargs["description"] == region["description"]
+    assert field.kwargs["default"] == "api.rev.ai"
+    assert field.kwargs["validators"] == [("any_of", ("api.rev.ai", "ec1.api.rev.ai"))]
 
 
 @pytest.mark.skipif(
     Version(airflow.__version__) < Version("3.2"), reason="declarative conn-fields arrived in Airflow 3.2"
 )
-def test_ui_metadata_exposes_region_field() -> None:
+def test_ui_metadata_carries_labels_placeholders_and_help() -> None:
     services = pytest.importorskip("airflow.api_fastapi.core_api.services.ui.connections")
     service = getattr(services, "HookMetaService", None)
     if service is None or not hasattr(service, "hook_meta_data"):
         pytest.skip("this Airflow version has no HookMetaService.hook_meta_data")
+    behaviour = _revai_entry()["ui-field-behaviour"]
     (meta,) = [m for m in service.hook_meta_data() if m.connection_type == "revai"]
     assert meta.hook_name == "Rev AI"
-    assert meta.standard_fields is not None and meta.standard_fields.password.title == "Access token"
-    assert meta.extra_fields is not None and "region" in meta.extra_fields
+    assert meta.standard_fields is not None
+    for name in VISIBLE_STANDARD_FIELDS:
+        shown = getattr(meta.standard_fields, name)
+        assert (shown.hidden, shown.title, shown.placeholder) == (
+            False,
+            behaviour["relabeling"][name],
+            behaviour["placeholders"][name],
+        )
+    assert meta.standard_fields.login.hidden and meta.standard_fields.url_schema.hidden
+    assert meta.extra_fields is not None
+    region = meta.extra_fields["region"]
+    assert region["schema"]["title"] == "Region"
+    assert region["description"] == _revai_entry()["conn-fields"]["region"]["description"]
+    assert region["value"] == "api.rev.ai"

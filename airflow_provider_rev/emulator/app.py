@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import tempfile
@@ -135,6 +136,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count the request, apply the rate limit, latency and faults, authenticate, handle."""
+    if request.match_info.route.name == JOB_PAGE_ROUTE:
+        return await handler(request)
     core = _core(request)
     route = route_template(request)
     index = core.recorder.record(
@@ -430,6 +433,38 @@ async def get_account(request: web.Request) -> web.Response:
     return json_response({"email": core.config.email, "balance_seconds": core.store.balance_seconds})
 
 
+JOB_PAGE_ROUTE = "job-page"
+_JOB_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Rev AI emulator job {job_id}</title></head>
+<body style="font-family: sans-serif; margin: 2em">
+<h1>Rev AI emulator: job <code>{job_id}</code></h1>
+<p>Status: <strong id="status">{status}</strong></p>
+<pre id="job">{body}</pre>
+<p>This page stands in for the Rev AI dashboard's job page; the API itself needs the token.</p>
+</body></html>
+"""
+
+
+async def job_page(request: web.Request) -> web.Response:
+    """``GET /jobs/{id}`` (outside the API): the job for people, as the extra link opens it.
+
+    No token needed, nothing counted, no faults: it is what the dashboard is for the real
+    service. The body is the job object the API returns, which never holds the token.
+    """
+    job_id = request.match_info["id"]
+    try:
+        data = _core(request).store.get(job_id).to_json()
+    except ProblemError as error:
+        page = f"<!doctype html><title>Job not found</title><h1>{html.escape(error.problem.title)}</h1>"
+        return web.Response(status=error.problem.status, text=page, content_type="text/html")
+    page = _JOB_PAGE.format(
+        job_id=html.escape(job_id),
+        status=html.escape(str(data.get("status"))),
+        body=html.escape(json.dumps(data, indent=2)),
+    )
+    return web.Response(text=page, content_type="text/html")
+
+
 def build_app(core: EmulatorCore) -> web.Application:
     """Create the aiohttp application serving ``core`` under ``/speechtotext/v1``."""
     app = web.Application(middlewares=[pipeline], client_max_size=MAX_JSON_BYTES)
@@ -454,4 +489,5 @@ def build_app(core: EmulatorCore) -> web.Application:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, API_PREFIX + path, handler)
+    app.router.add_route("GET", "/jobs/{id}", job_page, name=JOB_PAGE_ROUTE)
     return app

@@ -25,7 +25,7 @@ import requests
 import urllib3.exceptions
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_rev import __version__, _api
+from airflow_provider_rev import __version__, _api, form
 from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager, MediaFile
 from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
 from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError, RevAITLSError
@@ -111,12 +111,13 @@ class RevAIHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Describe the connection form for Airflow versions before 3.2 (3.2+ reads provider info)."""
-        return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"password": "Access token", "host": "API base URL"},
-            "placeholders": {"host": "empty for the region's public API, or e.g. http://127.0.0.1:8808"},
-        }
+        """Describe the connection form for Airflow before 3.2 (3.2+ reads the provider info)."""
+        return form.ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Return the extra fields of the connection form for Airflow before 3.2."""
+        return form.connection_form_widgets()
 
     # ------------------------------------------------------------------ connection
 

@@ -72,7 +72,7 @@ class TestSubmit:
         }
         xcoms = pushed(ctx)
         assert xcoms["job"]["id"] == "job1" and xcoms["job"]["status"] == "in_progress"
-        assert xcoms["revai_job_url"] == f"{revai_conn.root_url}/speechtotext/v1/jobs/job1"
+        assert xcoms["revai_job_url"] == f"{revai_conn.root_url}/jobs/job1"  # the emulator's job page
 
     @pytest.mark.parametrize("as_uri", [False, True])
     def test_submit_local_file(self, revai_conn: ScriptedServer, tmp_path: Path, as_uri: bool) -> None:

@@ -462,6 +462,11 @@ class Deployment:
         return f"http://{HOST}:{self.api_port}"
 
     @property
+    def password(self) -> str:
+        """Return the password of the admin user (``USERNAME``), to log in to the web UI."""
+        return self._password
+
+    @property
     def api(self) -> AirflowAPI:
         """Return the REST client (available once started)."""
         if self._api is None:

@@ -8,7 +8,7 @@ CONSTRAINTS ?=
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
 
-.PHONY: venv test lint typecheck pytest demo test-floor test-distributed clean
+.PHONY: venv test lint typecheck pytest demo docs test-floor test-distributed clean
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,14 @@ test-distributed: venv
 demo: venv
 	$(BIN)/python scripts/demo.py
 
+# The documentation site (Sphinx + MyST) into docs/_build/html: a fresh build (-E), nitpicky,
+# warnings are errors. Needs no network once the docs extra is installed.
+$(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
+	$(UV) $(if $(CONSTRAINTS),--constraint $(CONSTRAINTS)) -e ".[docs]"
+	touch $@
+
+docs: $(BIN)/.docs-installed
+	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q docs docs/_build/html
+
 clean:
-	rm -rf .venv .venv-floor .demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv .venv-floor .demo .mypy_cache .ruff_cache .pytest_cache docs/_build

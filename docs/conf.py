@@ -12,7 +12,6 @@ sys.path.insert(0, str(ROOT))
 # Importing the provider imports Airflow, which wants a home and a config; keep both out of
 # the user's ~/airflow and away from any real metadata database.
 os.environ.setdefault("AIRFLOW_HOME", str(ROOT / "docs" / "_build" / "airflow-home"))
-os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 import airflow_provider_rev  # noqa: E402

@@ -52,6 +52,7 @@ html_static_path: list[str] = []
 # references that leave this site are not checked: the standard library, Airflow, names only
 # imported for type checking, private helpers and type variables, and internal modules the
 # API reference does not cover. References to documented objects are still checked.
+nitpicky = True  # also on Read the Docs, which does not pass -n
 nitpick_ignore_regex = [
     (r"py:.*", r"(collections|datetime|os|pathlib|enum|typing|asyncio)(\..+)?"),
     (r"py:.*", r"airflow(\..+)?"),

@@ -41,6 +41,19 @@ _BOOLEANS = {
     "off": False,
     "0": False,
 }
+#: Headers each request sets itself (lower case): an extra header may not name one, as it would
+#: either be ignored or break the request.
+PROVIDER_HEADERS = frozenset(
+    {
+        "user-agent",
+        "accept",
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "host",
+        "proxy-authorization",
+    }
+)
 #: ``ssl.SSLError.reason`` parts with which a server refuses the client's certificate (or its absence).
 _CLIENT_CERT_REFUSALS = (
     "CERTIFICATE_REQUIRED",
@@ -83,7 +96,7 @@ class Route:
     timeout: float
 
     def request_headers(self, own: Mapping[str, str]) -> dict[str, str]:
-        """Return the extra headers overlaid with ``own``: a header the provider sets always wins."""
+        """Return the extra headers overlaid with ``own`` (parsing already refused any clash)."""
         taken = {name.lower() for name in own}
         merged = {name: value for name, value in self.headers.items() if name.lower() not in taken}
         merged.update(own)
@@ -299,6 +312,13 @@ def _headers(conn_id: str, value: Any) -> dict[str, str]:
                 "headers",
                 "Authorization comes from the access token (the password field) and cannot be set "
                 "as an extra header; remove it from headers.",
+            )
+        if str(name).lower() in PROVIDER_HEADERS:
+            raise _invalid(
+                conn_id,
+                "headers",
+                f"{name} is set by the provider on each request and cannot be an extra header "
+                "(proxy credentials go in the proxy URL); remove it from headers.",
             )
         if not isinstance(header_value, str | int | float) or isinstance(header_value, bool):
             raise _invalid(conn_id, "headers", f"the value of {name!r} must be text.")

@@ -291,13 +291,12 @@ class TestHeadersAndTimeout:
         self, side: str, serve: Callable[..., ScriptedServer], monkeypatch: Any
     ) -> None:
         server = serve()
-        headers = {"X-Request-Source": "airflow", "user-agent": "spoof/1.0", "ACCEPT": "text/html"}
-        use(monkeypatch, server.root_url, headers=headers)
+        use(monkeypatch, server.root_url, headers={"X-Request-Source": "airflow", "X-Retry-Budget": 3})
         assert await account(side) == ACCOUNT
         (request,) = server.received
         assert request.headers["x-request-source"] == "airflow"
+        assert request.headers["x-retry-budget"] == "3"
         assert request.headers["user-agent"] == f"airflow-provider-rev/{__version__}"
-        assert request.headers["accept"] != "text/html"
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
 
     @pytest.mark.parametrize(("hook_timeout", "extra_timeout"), [(None, 0.3), (0.3, 30)])
@@ -321,6 +320,16 @@ def test_authorization_cannot_be_an_extra_header(monkeypatch: pytest.MonkeyPatch
         _ = RevAIHook().settings
     assert err.value.field == "extra.headers"
     assert "someone-elses-token" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["User-Agent", "accept", "Content-Type", "Proxy-Authorization"])
+def test_headers_the_provider_sets_cannot_be_extra_headers(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    use(monkeypatch, "http://127.0.0.1:8808", headers={name: "some value"})
+    with pytest.raises(RevAIInvalidInputError, match=f"{name} is set by the provider") as err:
+        _ = RevAIHook().settings
+    assert err.value.field == "extra.headers"
 
 
 def test_text_values_of_uri_connections_are_understood(monkeypatch: pytest.MonkeyPatch) -> None:

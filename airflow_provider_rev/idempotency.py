@@ -3,7 +3,11 @@
 Rev AI cannot cancel a job, so every duplicate submission is billed (custom vocabularies
 likewise cost a submission). Each submission is tagged, in its ``metadata``, with a key
 derived from the task instance (dag id, run id, task id, map index): stable across tries of
-one task instance, different across runs and map indexes. :class:`PayOnce` holds the whole
+one task instance, different across runs and map indexes. When it fits in Rev AI's 512
+characters, the tag also names that task instance (``[airflow-revai:<key> <dag>/<run>/<task>/<map>]``,
+each part percent-encoded), so whoever reads a finished job (a completion watcher, a webhook)
+knows which task submitted it; :func:`parse_tag` reads it back and trusts it only when the
+key matches. :class:`PayOnce` holds the whole
 protocol: look for the earlier try's resource (the task state store on Airflow 3.3+, else a
 scan of recent submissions for the key), or submit; when a submission's outcome is unknown
 (a dropped connection, a 5xx after the request was sent), look again before submitting again.
@@ -13,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
+from urllib.parse import quote, unquote
 
 from airflow_provider_rev.exceptions import (
     RevAIConnectionError,
@@ -63,14 +69,49 @@ def idempotency_key(dag_id: str, run_id: str, task_id: str, map_index: int | Non
     return KEY_PREFIX + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
+class TaskInstanceRef(NamedTuple):
+    """The task instance that submitted a job, as its tag names it."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+
+    @property
+    def key(self) -> str:
+        """Its idempotency key."""
+        return idempotency_key(self.dag_id, self.run_id, self.task_id, self.map_index)
+
+    def encoded(self) -> str:
+        """``dag/run/task/map``, each part percent-encoded (no space, ``/`` or ``]`` left)."""
+        return "/".join(quote(str(part), safe="-_.~:+") for part in self)
+
+
+#: A tag in job metadata: the key, then optionally the task instance it was derived from.
+_TAG_PATTERN = re.compile(r"\[(" + re.escape(KEY_PREFIX) + r"[0-9a-f]{24})(?: ([^\]\s]+))?\]")
+
+
 def _tag(key: str) -> str:
     return f"[{key}]"
 
 
-def tag_metadata(metadata: str | None, key: str) -> str:
-    """Return ``metadata`` with the key appended, or raise if the two exceed 512 characters."""
+def _named_tag(key: str, ti: TaskInstanceRef) -> str:
+    return f"[{key} {ti.encoded()}]"
+
+
+def tag_metadata(metadata: str | None, key: str, ti: TaskInstanceRef | None = None) -> str:
+    """Return ``metadata`` with the key appended, or raise if the two exceed 512 characters.
+
+    With ``ti`` the tag also names the task instance, unless that would not fit: then the
+    short tag is used, so naming the task never costs the user any of the room they had.
+    """
     if metadata is not None and not isinstance(metadata, str):
         raise RevAIInvalidInputError("metadata", "must be a string (serialise structured data yourself).")
+    if ti is not None:
+        named = _named_tag(key, ti)
+        combined = f"{metadata} {named}" if metadata else named
+        if len(combined) <= MAX_METADATA_CHARS:
+            return combined
     tag = _tag(key)
     combined = f"{metadata} {tag}" if metadata else tag
     if len(combined) > MAX_METADATA_CHARS:
@@ -92,8 +133,33 @@ def user_metadata(job: Billable) -> str | None:
 
 
 def carries_key(job: Billable, key: str) -> bool:
-    """Whether ``job`` was submitted under ``key``."""
-    return _tag(key) in (job.metadata or "")
+    """Whether ``job`` was submitted under ``key`` (with a short or a named tag)."""
+    metadata = job.metadata or ""
+    return _tag(key) in metadata or f"[{key} " in metadata
+
+
+def parse_tag(metadata: str | None) -> tuple[str, TaskInstanceRef | None] | None:
+    """Return the key in a job's tag and the task instance it names, or ``None`` without a tag.
+
+    The task instance is ``None`` when the tag is short (it did not fit, or an older provider
+    wrote it) or when what it names does not hash to the key (edited by hand).
+    """
+    tags = list(_TAG_PATTERN.finditer(metadata or ""))
+    if not tags:
+        return None
+    found = tags[-1]  # the provider appends its tag, so the last one is ours
+    key, encoded = found.group(1), found.group(2)
+    if encoded is None:
+        return key, None
+    parts = encoded.split("/")
+    if len(parts) != 4:
+        return key, None
+    dag_id, run_id, task_id, map_index = (unquote(part) for part in parts)
+    try:
+        ti = TaskInstanceRef(dag_id, run_id, task_id, int(map_index))
+    except ValueError:
+        return key, None
+    return key, ti if ti.key == key else None
 
 
 def find_reusable(resources: Iterable[B], key: str, not_before: datetime | None = None) -> B | None:
@@ -141,12 +207,14 @@ class PayOnce:
     """The pay-once protocol for one task instance; build it with :meth:`from_context`.
 
     :param key: the task instance's idempotency key (see :func:`idempotency_key`).
+    :param ti: the task instance itself, named in the tag when it fits.
     :param try_number: the task try; a first try without a state store entry submits at once.
     :param state_store: Airflow 3.3's task state store, or ``None`` on older versions.
     :param not_before: the scan reads no further back than this (the run's start, minus skew).
     """
 
     key: str
+    ti: TaskInstanceRef | None = None
     try_number: int = 1
     state_store: Any = None
     not_before: datetime | None = None
@@ -159,8 +227,11 @@ class PayOnce:
         number = getattr(ti, "try_number", 1)
         dag_run = context.get("dag_run")
         started = getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None)
+        map_index = -1 if ti.map_index is None else ti.map_index
+        ref = TaskInstanceRef(str(ti.dag_id), str(ti.run_id), str(ti.task_id), int(map_index))
         return cls(
-            key=idempotency_key(ti.dag_id, ti.run_id, ti.task_id, ti.map_index),
+            key=ref.key,
+            ti=ref,
             try_number=number if isinstance(number, int) else 1,
             state_store=context.get("task_state_store"),
             not_before=started - SCAN_CLOCK_SKEW if isinstance(started, datetime) else None,
@@ -168,8 +239,8 @@ class PayOnce:
         )
 
     def tag(self, metadata: str | None) -> str:
-        """Return the user's metadata with this task instance's key appended."""
-        return tag_metadata(metadata, self.key)
+        """Return the user's metadata with this task instance's key (and, if it fits, name) appended."""
+        return tag_metadata(metadata, self.key, self.ti)
 
     def submit(self, submission: Submission[B]) -> B:
         """Return what an earlier try submitted, or submit now; never submit twice knowingly."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from airflow_provider_rev.idempotency import (
+    TaskInstanceRef,
     carries_key,
     find_reusable,
     idempotency_key,
+    parse_tag,
     tag_metadata,
     user_metadata,
 )
@@ -56,3 +58,27 @@ def test_find_reusable_prefers_newest_live_job() -> None:
     assert find_reusable(iter(listing), key) == listing[2]
     assert find_reusable(iter(listing), key, not_before=datetime(2026, 11, 23, tzinfo=UTC)) is None
     assert find_reusable(iter(listing[:2]), key) is None
+
+
+def test_the_tag_names_the_task_instance_when_it_fits() -> None:
+    ti = TaskInstanceRef("my dag", "scheduled__2026-12-01T00:00:00+00:00", "submit/one]", 7)
+    metadata = tag_metadata("notes", ti.key, ti)
+    job = Job.from_dict({"id": "j", "status": "in_progress", "metadata": metadata})
+    assert carries_key(job, ti.key) and user_metadata(job) == "notes"
+    assert parse_tag(metadata) == (ti.key, ti)
+    # a short tag (older provider, or no room) still carries the key, just no task instance
+    assert parse_tag(tag_metadata("notes", ti.key)) == (ti.key, None)
+    assert parse_tag("no tag here") is None
+
+
+def test_a_long_task_name_falls_back_to_the_short_tag_without_costing_room() -> None:
+    ti = TaskInstanceRef("d" * 200, "r" * 200, "t", -1)
+    metadata = tag_metadata("m" * 100, ti.key, ti)
+    assert metadata == f"{'m' * 100} [{ti.key}]"
+    assert parse_tag(metadata) == (ti.key, None)
+
+
+def test_a_tag_naming_another_task_instance_is_not_trusted() -> None:
+    ti = TaskInstanceRef("d", "r", "t", 1)
+    forged = tag_metadata(None, ti.key, ti).replace("/t/1]", "/t/2]")
+    assert parse_tag(forged) == (ti.key, None)

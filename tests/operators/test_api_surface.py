@@ -130,7 +130,7 @@ class TestOptionsReachTheApi:
         for index, options in enumerate(jobs):
             job_id = submit(media_url=url, **options).execute(task_context(map_index=index))
             body = emu.received_bodies()[-1]
-            tag = f"[{idempotency_key('dag', 'run1', 'submit', index)}]"
+            tag = f"[{idempotency_key('dag', 'run1', 'submit', index)} dag/run1/submit/{index}]"
             metadata = f"{options['metadata']} {tag}" if "metadata" in options else tag
             assert body == {**expected_body(options), "metadata": metadata, "source_config": {"url": url}}
             assert emu.job(job_id) is not None

@@ -67,7 +67,7 @@ class TestSubmit:
         assert op.execute(ctx) == "job1"
         assert revai_conn.received[0].json() == {
             "source_config": {"url": "https://media.example.com/a.wav"},
-            "metadata": f"nightly [{KEY}]",
+            "metadata": f"nightly [{KEY} dag/run1/submit/-1]",
             "skip_diarization": True,
         }
         xcoms = pushed(ctx)

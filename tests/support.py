@@ -24,11 +24,10 @@ from typing import Any
 from unittest.mock import MagicMock
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from airflow_provider_rev.emulator import make_wav
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "revai" / "fixtures"
+#: Rev AI response bodies written for these tests; see tests/data/revai/README.md.
+REFERENCE_BODIES = Path(__file__).resolve().parent / "data" / "revai"
 TOKEN = "test-token-5f2c9a"
 #: Larger request bodies are hashed and counted, not kept, so upload tests stay small.
 KEEP_BODY_BYTES = 4 * 1024 * 1024
@@ -424,12 +423,9 @@ def connection_json(host: str | None, token: str | None = TOKEN, **extra: Any) -
     return json.dumps(conn)
 
 
-def shared_fixture(name: str) -> Path:
-    """Path of a reference body under ../shared/revai/fixtures; skips when it is absent."""
-    path = SHARED_FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"reference fixture {name} not available")
-    return path
+def reference_body(name: str) -> Any:
+    """The parsed JSON of one reference body under tests/data/revai."""
+    return json.loads((REFERENCE_BODIES / name).read_text())
 
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[1] / "example_dags"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support import SHARED_FIXTURES, shared_fixture
+from support import reference_body
 
 from airflow_provider_rev import _api
 from airflow_provider_rev.exceptions import (
@@ -58,21 +58,22 @@ def test_non_json_error_body_is_kept_short() -> None:
 
 
 REFERENCE_ERRORS = [
-    ("error_400_invalid_parameters_docs.json", RevAIBadRequestError),
-    ("error_400_list_limit_docs.json", RevAIBadRequestError),
-    ("error_401_unauthorized_docs.json", RevAIAuthError),
-    ("error_403_out_of_credit_legacy_python_sdk_test.json", RevAIAuthError),
-    ("error_404_job_not_found_docs.json", RevAINotFoundError),
-    ("error_406_transcript_format_docs.json", RevAIUnsupportedFormatError),
-    ("error_409_invalid_job_state_docs.json", RevAIInvalidStateError),
-    ("error_409_invalid_deletion_state_docs.json", RevAIInvalidStateError),
-    ("error_413_payload_too_large_docs.json", RevAIPayloadTooLargeError),
+    ("error_400_parameter_docs_spelling.json", RevAIBadRequestError),
+    ("error_400_parameters_live_spelling.json", RevAIBadRequestError),
+    ("error_401_no_type.json", RevAIAuthError),
+    ("error_403_out_of_credit_legacy.json", RevAIAuthError),
+    ("error_404_job_not_found.json", RevAINotFoundError),
+    ("error_406_transcript_accept.json", RevAIUnsupportedFormatError),
+    ("error_406_captions_accept.json", RevAIUnsupportedFormatError),
+    ("error_409_transcript_of_failed_job.json", RevAIInvalidStateError),
+    ("error_409_delete_in_progress.json", RevAIInvalidStateError),
+    ("error_413_no_type.json", RevAIPayloadTooLargeError),
 ]
 
 
 @pytest.mark.parametrize(("name", "cls"), REFERENCE_ERRORS)
 def test_reference_error_bodies(name: str, cls: type[RevAIAPIError]) -> None:
-    body = json.loads(shared_fixture(name).read_text())
+    body = reference_body(name)
     error = _api.error_from_response(response(body["status"], body), REQUEST)
     assert type(error) is cls
     assert error.title == body["title"] and error.title in str(error)
@@ -83,11 +84,9 @@ def test_reference_error_bodies(name: str, cls: type[RevAIAPIError]) -> None:
 
 
 def test_forbidden_body_with_error_field() -> None:
-    if not (SHARED_FIXTURES / "errors_python_sdk_test_helpers.json").exists():
-        pytest.skip("reference fixtures not available")
-    body = json.loads(shared_fixture("errors_python_sdk_test_helpers.json").read_text())["forbidden"]
+    body = reference_body("error_403_error_field_no_title.json")
     error = _api.error_from_response(response(403, body), REQUEST)
-    assert isinstance(error, RevAIAuthError) and "forbidden to submit" in str(error)
+    assert isinstance(error, RevAIAuthError) and error.title == body["error"] and body["error"] in str(error)
 
 
 def test_multipart_length_is_exact_and_chunks_are_bounded(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from support import SHARED_FIXTURES, shared_fixture
+from support import REFERENCE_BODIES, reference_body
 
 from airflow_provider_rev.models import (
     TERMINAL_STATUSES,
@@ -120,12 +120,12 @@ def test_transcript_helpers() -> None:
     assert Transcript.from_dict(transcript.to_dict()) == transcript
 
 
-JOB_FIXTURES = sorted(p.name for p in SHARED_FIXTURES.glob("job_*.json")) or ["job_in_progress_docs.json"]
+JOB_FIXTURES = sorted(p.name for p in REFERENCE_BODIES.glob("job_*.json"))
 
 
 @pytest.mark.parametrize("name", JOB_FIXTURES)
 def test_reference_job_bodies_parse(name: str) -> None:
-    body = json.loads(shared_fixture(name).read_text())
+    body = reference_body(name)
     for item in body if isinstance(body, list) else [body]:
         job = Job.from_dict(item)
         assert job.id == item["id"] and job.status == item["status"]
@@ -135,7 +135,7 @@ def test_reference_job_bodies_parse(name: str) -> None:
 
 
 def test_reference_failed_job() -> None:
-    job = Job.from_dict(json.loads(shared_fixture("job_failed_docs.json").read_text()))
+    job = Job.from_dict(reference_body("job_failed_download.json"))
     assert job.status is JobStatus.FAILED and job.failure is FailureReason.DOWNLOAD_FAILURE
     assert job.failure_detail and "download" in job.failure_detail
 
@@ -143,13 +143,13 @@ def test_reference_failed_job() -> None:
 @pytest.mark.parametrize(
     ("name", "words", "speakers"),
     [
-        ("transcript_docs_example.json", 8, [1, 2]),
-        ("transcript_vercel_fixture.json", 5, [0]),
-        ("transcript_node_sdk_integration_resource.json", None, [0]),
+        ("transcript_two_speakers.json", 8, [1, 2]),
+        ("transcript_millisecond_time.json", 5, [0]),
+        ("transcript_two_monologues_one_speaker.json", None, [0]),
     ],
 )
 def test_reference_transcripts_parse(name: str, words: int | None, speakers: list[int]) -> None:
-    body = json.loads(shared_fixture(name).read_text())
+    body = reference_body(name)
     transcript = Transcript.from_dict(body)
     expected_words = sum(1 for m in body["monologues"] for e in m["elements"] if e["type"] == "text")
     assert transcript.word_count == (words if words is not None else expected_words)

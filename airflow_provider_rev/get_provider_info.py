@@ -29,7 +29,13 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "sensors": [{"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.sensors.revai"]}],
         "triggers": [
-            {"integration-name": "Rev AI", "python-modules": ["airflow_provider_rev.triggers.revai"]}
+            {
+                "integration-name": "Rev AI",
+                "python-modules": [
+                    "airflow_provider_rev.triggers.revai",
+                    "airflow_provider_rev.triggers.completions",
+                ],
+            }
         ],
         "extra-links": ["airflow_provider_rev.links.RevAIJobLink"],
         "config": {

@@ -270,7 +270,9 @@ class RevAIHook(BaseHook):
             await self.asettings()
             route = self._route
             # Loading CA bundles and client certificates reads files: not on the event loop.
-            self._async_ssl = await asyncio.to_thread(route.ssl_context)
+            # A plain-HTTP root (the emulator) needs no context.
+            https = self.settings.root_url.startswith("https://")
+            self._async_ssl = await asyncio.to_thread(route.ssl_context) if https else None
             # trust_env stays off: the route already applied the environment.
             self._async_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=route.timeout))
         return self._async_session

@@ -68,6 +68,12 @@ _CLIENT_CERT_REFUSALS = (
 )
 
 
+def _url_secrets(url: str | None) -> list[str]:
+    """Return the password in ``url``'s user info, as written and decoded, for the masker."""
+    password = urlsplit(url).password if url else None
+    return [password, unquote(password)] if password else []
+
+
 def _without_credentials(url: str) -> str:
     """Return ``url`` with any ``user:password@`` removed, for messages and reprs."""
     parts = urlsplit(url)
@@ -94,6 +100,10 @@ class Route:
     cert: tuple[str, str | None] | None
     headers: Mapping[str, str]
     timeout: float
+
+    def secrets(self) -> list[str]:
+        """Return the proxy's password (it may come from the environment), for the masker."""
+        return _url_secrets(self.proxy)
 
     def request_headers(self, own: Mapping[str, str]) -> dict[str, str]:
         """Return the extra headers overlaid with ``own`` (parsing already refused any clash)."""
@@ -147,12 +157,7 @@ class TransportSettings:
 
     def secrets(self) -> list[str]:
         """Return the credentials in the proxy URLs, for the secrets masker."""
-        found: list[str] = []
-        for url in self.proxies.values():
-            password = urlsplit(url).password
-            if password:
-                found += [password, unquote(password)]
-        return found
+        return [secret for url in self.proxies.values() for secret in _url_secrets(url)]
 
     def proxy_for(self, url: str) -> str | None:
         """Return the proxy for ``url`` (credentials included), or ``None`` to connect directly.
@@ -167,7 +172,8 @@ class TransportSettings:
         candidates = {key: value for key, value in self.proxies.items() if key != "no_proxy"}
         if self.trust_env:
             for key, value in requests.utils.get_environ_proxies(url, no_proxy=no_proxy).items():
-                candidates.setdefault(key, value if "://" in value else f"http://{value}")
+                if key != "no":  # NO_PROXY itself
+                    candidates.setdefault(key, value if "://" in value else f"http://{value}")
         return requests.utils.select_proxy(url, candidates)
 
     def ca_bundle(self) -> str | bool:
@@ -178,8 +184,13 @@ class TransportSettings:
             return self.verify
         if self.trust_env:
             for name in CA_BUNDLE_ENV:
-                if os.environ.get(name):
-                    return os.environ[name]
+                path = os.environ.get(name)
+                if path and not os.path.exists(path):
+                    raise RevAIInvalidInputError(
+                        name, f"{path!r} does not exist on this machine; fix it, or set trust_env to false."
+                    )
+                if path:
+                    return path
         return requests.utils.DEFAULT_CA_BUNDLE_PATH
 
     def resolve(self, url: str, timeout: float | None = None) -> Route:

@@ -164,6 +164,8 @@ class RevAIHook(BaseHook):
         """
         settings = self.settings
         route = settings.transport.resolve(settings.api_url, self.timeout)
+        for secret in route.secrets():
+            mask_secret(secret)
         if route.verify is False:
             self.log.warning(
                 "Rev AI connection %r has verify=false: server certificates are not checked, so "

@@ -419,3 +419,25 @@ async def test_no_secret_in_logs_errors_or_reprs(
     for text in [logged, *hook_errors]:
         assert PROXY_PASSWORD not in text
         assert TOKEN not in text
+
+
+async def test_proxy_password_from_the_environment_is_masked(
+    serve: Callable[..., ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk._shared.secrets_masker import redact
+
+    password = "env-proxy-pw-51d0"
+    with ForwardProxy((PROXY_USER, password)) as env_proxy:
+        monkeypatch.setenv("HTTP_PROXY", env_proxy.url((PROXY_USER, password)))
+        use(monkeypatch, serve().root_url)
+        assert await account("async") == ACCOUNT
+        assert len(env_proxy.seen) == 1
+    assert password not in str(redact(f"proxy said {password}"))
+
+
+def test_missing_environment_ca_bundle_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem")
+    use(monkeypatch, "https://127.0.0.1:8443")
+    with pytest.raises(RevAIInvalidInputError, match="set trust_env to false") as err:
+        RevAIHook().get_account()
+    assert err.value.field == "REQUESTS_CA_BUNDLE"

@@ -38,7 +38,7 @@ SAMPLE_TRANSCRIPT = (
     "Speaker 1: This recording was transcribed by the local emulator, offline.\n"
 )
 #: Log lines of ``airflow dags test`` worth showing: the provider's own, and task state changes.
-HIGHLIGHT = re.compile(r"Rev AI job|deferring to the triggerer|Resumed from the triggerer|Wrote \d+ bytes")
+HIGHLIGHT = re.compile(r"Rev AI job|waiting in the triggerer|Resumed from the triggerer|Fetched the")
 READY = re.compile(r"listening on (http://\S+)")
 
 
@@ -129,7 +129,7 @@ def check(result: DemoResult, expected_text: str) -> None:
     joined = "\n".join(result.highlights)
     if result.state != "success":
         raise DemoError(f"the DAG run ended {result.state or 'without a state'}")
-    for needle in ("deferring to the triggerer", "Resumed from the triggerer"):
+    for needle in ("waiting in the triggerer", "Resumed from the triggerer"):
         if needle not in joined:
             raise DemoError(f"no {needle!r} line: the sensor did not defer and resume as expected")
     for name in ("transcript.json", "captions.srt"):
@@ -145,8 +145,12 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
-def run(workdir: Path, processing_seconds: float = 4.0) -> DemoResult:
-    """Run the whole demo in ``workdir`` (emptied first) and return what it produced."""
+def run(workdir: Path, processing_seconds: float = 8.0) -> DemoResult:
+    """Run the whole demo in ``workdir`` (emptied first) and return what it produced.
+
+    Jobs take ``processing_seconds``: long enough that the sensor's first check still finds
+    the job in progress (and defers) even when starting the tasks is slow on a busy machine.
+    """
     shutil.rmtree(workdir, ignore_errors=True)
     media = workdir / "media"
     media.mkdir(parents=True)

@@ -68,7 +68,7 @@ def test_submit_defer_resume_fetch(
         "poll_interval": 0.0,
     }
     assert deferral["first_check_at"] < deferral["end_time"]
-    assert f"Rev AI job {job_id}: deferring to the triggerer" in logs
+    assert f"Rev AI job {job_id}: waiting in the triggerer" in logs
     assert f"Resumed from the triggerer: Rev AI job {job_id}: transcribed" in logs
     assert emulator.request_counts["GET /jobs/{id}"] >= 2
     assert xcoms[("wait", -1, "return_value")]["status"] == "transcribed"

@@ -391,7 +391,7 @@ class TestExampleDagRun:
                 line for line in example_run.logged_raw if f"Rev AI {route}: Rev AI API error 429" in line
             ]
             assert retry and leaks(retry[0], s) == [], route
-        assert re.search(r"Rev AI job job1: transcribed after \d+ s", raw), "no log line from the trigger"
+        assert re.search(r"Rev AI job job1: transcribed after \d", raw), "no log line from the trigger"
         assert len(example_run.logged) == len(example_run.logged_raw)
         assert masked.count("retrying in") == 2
         readable = re.escape(MEDIA_PATH) + r"\?(\*\*\*|REDACTED)"

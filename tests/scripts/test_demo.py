@@ -28,7 +28,7 @@ def test_demo_runs_the_example_dag_against_the_emulator(
 ) -> None:
     assert demo.main(["--workdir", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "deferring to the triggerer" in out and "Resumed from the triggerer" in out
+    assert "waiting in the triggerer" in out and "Resumed from the triggerer" in out
     assert "DAG run: success" in out
     assert "Welcome to the Rev AI provider for Apache Airflow." in out
     written = sorted(p for p in (tmp_path / "demo" / "transcripts").rglob("*") if p.is_file())
@@ -41,7 +41,7 @@ def good_result(demo: ModuleType, tmp_path: Path) -> object:
     return demo.DemoResult(
         workdir=tmp_path,
         state="success",
-        highlights=["Rev AI job a: deferring to the triggerer, ...", "Resumed from the triggerer: ..."],
+        highlights=["Rev AI job a: waiting in the triggerer, ...", "Resumed from the triggerer: ..."],
         transcript_text="Welcome, all.",
         outputs={"transcript.json": tmp_path / "t.json", "captions.srt": tmp_path / "c.srt"},
     )
@@ -56,7 +56,7 @@ def test_check_accepts_a_complete_run(demo: ModuleType, tmp_path: Path) -> None:
     [
         ({"state": "failed"}, "ended failed"),
         ({"highlights": ["Resumed from the triggerer: ..."]}, "did not defer"),
-        ({"highlights": ["Rev AI job a: deferring to the triggerer"]}, "did not defer and resume"),
+        ({"highlights": ["Rev AI job a: waiting in the triggerer"]}, "did not defer and resume"),
         ({"outputs": {"transcript.json": Path("t.json")}}, "captions.srt was not written"),
         ({"transcript_text": "something else"}, "unexpected transcript"),
     ],

@@ -8,7 +8,7 @@ CONSTRAINTS ?=
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
 
-.PHONY: venv test lint typecheck pytest demo docs test-floor test-distributed clean
+.PHONY: venv test lint typecheck pytest demo docs docs-screenshots test-floor test-distributed clean
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ $(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q docs docs/_build/html
+
+# The web UI screenshots of docs/ui.md, from a real deployment in headless Chromium.
+docs-screenshots: venv
+	scripts/browser_deps.sh
+	$(BIN)/python scripts/docs_screenshots.py
 
 clean:
 	rm -rf .venv .venv-floor .demo .mypy_cache .ruff_cache .pytest_cache docs/_build

@@ -4,11 +4,13 @@
 
 PYTHON ?= python3.11
 VENV ?= .venv
-CONSTRAINTS ?=
+# The main environment is pinned to the newest supported Airflow line; see constraints/.
+CONSTRAINTS ?= constraints/airflow-3.3.txt
 BIN := $(VENV)/bin
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
 
-.PHONY: venv test lint typecheck pytest demo docs docs-screenshots test-floor test-distributed clean
+.PHONY: venv test lint typecheck pytest demo docs docs-screenshots test-floor test-distributed clean \
+	test-airflow-3.1 test-airflow-3.2 check-wheel
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +32,22 @@ pytest: venv
 
 test: lint typecheck pytest
 
-# The same suite on the oldest supported Airflow, in its own environment.
-test-floor:
-	$(MAKE) pytest VENV=.venv-floor CONSTRAINTS=constraints/floor.txt
+# The same suite on each older supported Airflow line, each in its own environment
+# (`make test` covers 3.3). test-floor is the oldest line under its former name.
+test-airflow-3.1 test-airflow-3.2: test-airflow-%:
+	$(MAKE) pytest VENV=.venv-$* CONSTRAINTS=constraints/airflow-$*.txt
+
+test-floor: test-airflow-3.1
 
 # CeleryExecutor, PostgreSQL, Redis, two workers and two triggerers under faults; see docs/deploying.md.
 test-distributed: venv
 	scripts/distributed_services.sh
 	$(BIN)/python -m pytest tests/distributed -m distributed $(PYTEST_ARGS)
+
+# Build the sdist and wheel into dist/, install the wheel into a throwaway virtualenv with
+# Airflow, check Airflow discovers the provider and the emulator runs; see scripts/check_wheel.sh.
+check-wheel: venv
+	UV=$(BIN)/uv PYTHON=$(PYTHON) scripts/check_wheel.sh
 
 # Emulator + local media server + example DAG through a real Airflow; see scripts/demo.py.
 demo: venv
@@ -58,4 +68,4 @@ docs-screenshots: venv
 	$(BIN)/python scripts/docs_screenshots.py
 
 clean:
-	rm -rf .venv .venv-floor .demo .mypy_cache .ruff_cache .pytest_cache docs/_build
+	rm -rf .venv .venv-floor .venv-3.1 .venv-3.2 dist .demo .mypy_cache .ruff_cache .pytest_cache docs/_build

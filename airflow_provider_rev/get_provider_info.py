@@ -79,8 +79,10 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "placeholders": {
                         "password": "Your Rev AI access token (rev.ai > Settings > Access Token)",
-                        "host": "Empty: the region's public API. Else e.g. http://127.0.0.1:8808 or a proxy",
-                        "port": "Only if the API base URL has no port, e.g. 8808",
+                        "host": "Empty: the region's public API. "
+                        "Else e.g. http://127.0.0.1 (emulator) or a proxy URL",
+                        "port": "e.g. 8808 with http://127.0.0.1; a port in the URL wins; "
+                        "unused without a URL",
                     },
                 },
                 # The region values are the public API hosts, not "us"/"eu": Airflow's secrets

@@ -9,6 +9,7 @@ Everything it starts is stopped when it ends.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -17,10 +18,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
 
-from integration.harness import Deployment, DeploymentSpec  # noqa: E402
+from integration.harness import Deployment, port_is_free  # noqa: E402
 from integration.webui import (  # noqa: E402
     DAG_ID,
-    DAGS,
     browser_page,
     chromium_missing,
     fill_connection,
@@ -29,6 +29,7 @@ from integration.webui import (  # noqa: E402
     save_connection,
     show_extra_fields,
     task_details_url,
+    web_ui_spec,
 )
 from support import MediaServer  # noqa: E402
 
@@ -46,13 +47,12 @@ def main() -> int:
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="docs-screenshots-"))
-    spec = DeploymentSpec(dags_folder=DAGS, config={"core.test_connection": "Enabled"})
     media_folder = work / "media"
     media_folder.mkdir()
     with (
-        RevAIEmulator(processing_seconds=JOB_SECONDS) as emu,
+        RevAIEmulator(processing_seconds=JOB_SECONDS, port=8808 if port_is_free(8808) else 0) as emu,
         serve_media(media_folder) as media_root,
-        Deployment(spec, work / "deployment") as airflow,
+        Deployment(web_ui_spec(emu.base_url, emu.token), work / "deployment") as airflow,
         browser_page(airflow) as page,
     ):
         port = urlsplit(emu.base_url).port
@@ -63,8 +63,8 @@ def main() -> int:
             print(f"saved {OUT / name}.png")
 
         open_connection_form(page, airflow)
+        shot("connection_form")  # empty: the placeholders show
         fill_connection(page, "revai_default", "http://127.0.0.1", port, emu.token)
-        shot("connection_form")
         show_extra_fields(page)
         shot("connection_form_region")
         save_connection(page, "revai_default")
@@ -84,12 +84,13 @@ def main() -> int:
         page.goto(f"{airflow.api_url}/dags/{DAG_ID}/runs/{run_id}/tasks/wait")
         page.get_by_text("Deferred").first.wait_for()
         shot("run_deferred")
-        page.goto(f"{airflow.api_url}/dags/{DAG_ID}/runs/{run_id}?mode=graph")
-        page.wait_for_timeout(2000)
-        shot("run_deferred_graph")
         page.goto(task_details_url(airflow, run_id, "submit"))
         page.get_by_role("link", name="Rev AI job").wait_for()
         shot("extra_link")
+        page.goto(f"{airflow.api_url}/dags/{DAG_ID}/runs/{run_id}")
+        page.get_by_role("button", name=re.compile("graph", re.IGNORECASE)).first.click()
+        page.wait_for_timeout(2000)
+        shot("run_deferred_graph")
 
         emu.advance_clock(JOB_SECONDS)
         airflow.api.wait_for_run(DAG_ID, run_id, timeout=180)

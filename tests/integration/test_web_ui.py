@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 
 import airflow as airflow_package
 import pytest
-from integration.harness import REPORT, Deployment, DeploymentError, Deployments, DeploymentSpec
+from integration.harness import REPORT, Deployment, Deployments
 from integration.webui import (
     DAG_ID,
-    DAGS,
     browser_page,
     chromium_missing,
     fill_connection,
@@ -29,6 +28,7 @@ from integration.webui import (
     save_connection,
     show_extra_fields,
     task_details_url,
+    web_ui_spec,
 )
 from packaging.version import Version
 from support import MediaServer
@@ -49,7 +49,7 @@ class WebUI:
     emu: RevAIEmulator
     media: MediaServer
     page: Any
-    started: float
+    run_id: str
 
     @property
     def emu_port(self) -> int:
@@ -63,12 +63,17 @@ def ui(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory) -> It
     """Start the deployment, the emulator and the browser once; stop them after the last test."""
     started = time.monotonic()
     folder = tmp_path_factory.mktemp("media")
-    spec = DeploymentSpec(dags_folder=DAGS, config={"core.test_connection": "Enabled"})
     with RevAIEmulator(processing_seconds=JOB_SECONDS) as emu, serve_media(folder) as media_root:
-        airflow = deployments.start("web-ui", spec)
+        airflow = deployments.start("web-ui", web_ui_spec(emu.base_url, emu.token))
         try:
+            media = MediaServer(folder, media_root)
+            # The run goes on (to its deferred sensor) while the form tests use the browser.
+            airflow.wait_for_dag(DAG_ID)
+            airflow.api.unpause(DAG_ID)
+            url = media.add("call", seconds=1.5, transcript="Speaker 0: Hello from the web UI test.")
+            run_id = airflow.api.trigger(DAG_ID, conf={"media_url": url})
             with browser_page(airflow) as page:
-                yield WebUI(airflow, emu, MediaServer(folder, media_root), page, started)
+                yield WebUI(airflow, emu, media, page, run_id)
         finally:
             deployments.stop("web-ui")
     REPORT.append(
@@ -130,36 +135,15 @@ def test_row_test_of_a_connection_without_port_is_refused_by_airflow_3_3_2(ui: W
         "extra": json.dumps({"region": "api.rev.ai"}),
     }
     ui.airflow.api.request("POST", "/connections", json=body)
-    before = ui.emu.request_counts
+    before = ui.emu.request_counts["GET /account"]
     status, toast = press_row_test(ui.page, ui.airflow, "revai_port_in_host")
     assert status == 400
     assert "Test Connection Failed" in toast and "Bad Request" in toast
-    assert ui.emu.request_counts == before  # refused before the hook ran
-
-
-def _ensure_revai_default(ui: WebUI) -> None:
-    """Store ``revai_default`` as the form test saves it, unless that test already did."""
-    try:
-        ui.airflow.api.request("GET", "/connections/revai_default")
-    except DeploymentError:
-        body = {
-            "connection_id": "revai_default",
-            "conn_type": "revai",
-            "host": "http://127.0.0.1",
-            "port": ui.emu_port,
-            "password": ui.emu.token,
-            "extra": json.dumps({"region": "api.rev.ai"}),
-        }
-        ui.airflow.api.request("POST", "/connections", json=body)
+    assert ui.emu.request_counts["GET /account"] == before  # refused before the hook ran
 
 
 def test_extra_link_opens_the_emulator_job_page(ui: WebUI) -> None:
-    _ensure_revai_default(ui)
-    api = ui.airflow.api
-    ui.airflow.wait_for_dag(DAG_ID)
-    api.unpause(DAG_ID)
-    url = ui.media.add("call", seconds=1.5, transcript="Speaker 0: Hello from the web UI test.")
-    run_id = api.trigger(DAG_ID, conf={"media_url": url})
+    api, run_id = ui.airflow.api, ui.run_id
 
     def deferred() -> bool:
         states = {ti.task_id: ti.state for ti in api.task_instances(DAG_ID, run_id)}

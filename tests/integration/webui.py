@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from integration.harness import USERNAME, Deployment
+from integration.harness import USERNAME, Deployment, DeploymentSpec
+from support import connection_json
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -29,6 +30,17 @@ VIEWPORT = {"width": 1280, "height": 800}
 #: The web UI test's DAG: submit one recording, then a deferrable sensor.
 DAG_ID = "integration_web_ui"
 DAGS = Path(__file__).parent / "web_ui_dags"
+#: The connection the DAG uses, given to the deployment as an environment variable.
+DAG_CONN_ID = "revai_web_ui"
+
+
+def web_ui_spec(emu_base_url: str, emu_token: str) -> DeploymentSpec:
+    """Return the deployment of the web UI test: the default one, Test button enabled."""
+    return DeploymentSpec(
+        dags_folder=DAGS,
+        connections={DAG_CONN_ID: connection_json(emu_base_url, emu_token, region="api.rev.ai")},
+        config={"core.test_connection": "Enabled"},
+    )
 
 
 def chromium_missing() -> str | None:

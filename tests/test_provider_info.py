@@ -78,8 +78,9 @@ def test_region_choices_resolve_and_are_long_enough_not_to_trip_the_masker() -> 
     # Airflow's secrets masker warns about any extra value shorter than 5 characters.
     assert all(len(value) >= 5 for value in choices)
     roots = {
-        settings_from_connection("c", host=None, port=None, schema=None, password="t", extra={"region": v})
-        .root_url
+        settings_from_connection(
+            "c", host=None, port=None, schema=None, password="t", extra={"region": v}
+        ).root_url
         for v in choices
     }
     assert roots == {"https://api.rev.ai", "https://ec1.api.rev.ai"}

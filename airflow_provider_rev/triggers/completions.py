@@ -259,7 +259,7 @@ class JobCompletionTrigger(BaseEventTrigger):
                 from airflow.sdk import Asset
 
                 return store[Asset.ref(name=self.asset_name)]
-            except (KeyError, TypeError, ImportError):
+            except (KeyError, TypeError, AttributeError, ImportError):
                 pass
         return store
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 from support import TOKEN, connection_json
@@ -90,9 +91,11 @@ def _short_secret_warnings(
     ``extra_dejson`` (which the hook reads) hand every extra value to the secrets masker;
     it warns once per process, so the flag is reset first.
     """
-    from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
-
-    monkeypatch.setattr(SecretsMasker, "_has_warned_short_secret", False)
+    # Airflow 3.1 and 3.3 keep the masker in different modules: reset every loaded copy.
+    for name, module in list(sys.modules.items()):
+        masker = getattr(module, "SecretsMasker", None) if name.endswith(".secrets_masker") else None
+        if masker is not None and hasattr(masker, "_has_warned_short_secret"):
+            monkeypatch.setattr(masker, "_has_warned_short_secret", False)
     conn = {"conn_type": "revai", "host": "", "port": None, "password": TOKEN, "extra": extra}
     monkeypatch.setenv("AIRFLOW_CONN_REVAI_UI", json.dumps(conn))
     with caplog.at_level(logging.WARNING):

@@ -47,7 +47,11 @@ for member in pyproject.toml README.md "$PACKAGE/__init__.py" "$PACKAGE/py.typed
 	grep -qxF "$member" "$WORK/sdist.txt" || fail "sdist lacks $member"
 done
 # Every tracked file of the package is in both archives (data files included).
-git ls-files "$PACKAGE" | grep -v '\.pyc$' | sort >"$WORK/tracked.txt"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files "$PACKAGE"
+else # an unpacked source tree without .git
+	find "$PACKAGE" -type f ! -path '*/__pycache__/*'
+fi | grep -v '\.pyc$' | sort >"$WORK/tracked.txt"
 missing=$(comm -23 "$WORK/tracked.txt" "$WORK/sdist.txt")
 [[ -z $missing ]] || fail "sdist lacks tracked files: $missing"
 missing=$(comm -23 "$WORK/tracked.txt" "$WORK/wheel.txt")

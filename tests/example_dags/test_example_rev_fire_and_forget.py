@@ -13,6 +13,7 @@ import asyncio
 import importlib.util
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,6 +36,24 @@ def load_pair(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class TriggeringEvents(Mapping[Any, list[dict[str, Any]]]):
+    """``triggering_asset_events`` as Airflow gives it: looked up by Asset (by its name here)."""
+
+    def __init__(self, name: str, events: list[dict[str, Any]]) -> None:
+        self.name, self.events = name, events
+
+    def __getitem__(self, asset: Any) -> list[dict[str, Any]]:
+        if asset.name != self.name:
+            raise KeyError(asset)
+        return self.events
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self.name])
+
+    def __len__(self) -> int:
+        return 1
 
 
 class WatcherThread(threading.Thread):
@@ -110,7 +129,9 @@ def test_submitted_jobs_are_fetched_once_each_without_a_waiting_task(
     assert sorted(event["id"] for event in watching.events) == sorted(job_ids)
 
     # the consumer run the scheduler would start with these events
-    events = {pair.FINISHED_JOBS: [{"extra": {"from_trigger": True, "payload": p}} for p in watching.events]}
+    events = TriggeringEvents(
+        pair.FINISHED_JOBS.name, [{"extra": {"from_trigger": True, "payload": p}} for p in watching.events]
+    )
     transcribed = fetch_dag.get_task("transcribed").python_callable(triggering_asset_events=events)
     assert sorted(transcribed) == sorted(job_ids[:5])
     with pytest.raises(AirflowFailException, match=job_ids[5]):

@@ -36,7 +36,8 @@ def location_dataset(location: Any) -> DatasetRef:
     if protocol is not None:  # ObjectStoragePath
         if protocol in ("", "file", "local"):
             return DatasetRef("file", os.path.abspath(str(location.path)))
-        return DatasetRef(f"{protocol}://{location.bucket}", str(location.key))
+        bucket, _, key = str(location.path).partition("/")  # ``bucket`` keeps ``conn_id@`` on Airflow 3.1
+        return DatasetRef(f"{protocol}://{bucket}", key)
     text = os.fspath(location) if isinstance(location, os.PathLike) else str(location)
     parts = urlsplit(text)
     if not parts.scheme or len(parts.scheme) == 1:  # a path (or a Windows drive letter)

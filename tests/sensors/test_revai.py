@@ -38,9 +38,7 @@ def test_poke_mode_returns_job_dict(revai_conn: ScriptedServer) -> None:
     ctx = context()
     result = sensor(deferrable=False).execute(ctx)
     assert result["status"] == "transcribed" and result["duration_seconds"] == 3.5
-    ctx["ti"].xcom_push.assert_any_call(
-        key=JOB_URL_XCOM_KEY, value=f"{revai_conn.root_url}/jobs/job1"
-    )
+    ctx["ti"].xcom_push.assert_any_call(key=JOB_URL_XCOM_KEY, value=f"{revai_conn.root_url}/jobs/job1")
 
 
 def test_failed_job_fails_without_retries(revai_conn: ScriptedServer) -> None:

@@ -2,10 +2,12 @@
 
 A DAG can start when Rev AI jobs finish instead of keeping a task (or a deferred trigger)
 waiting for each one: a watcher polls the connection's job list (see
-:class:`~airflow_provider_rev.triggers.completions.JobCompletionTrigger`) and, later, a
-webhook will receive Rev AI's ``{"job": {...}}`` callback. Both go through
+:class:`~airflow_provider_rev.triggers.completions.JobCompletionTrigger`), or, when the
+connection has a ``webhook_secret``, the provider's API-server plugin receives Rev AI's
+``{"job": {...}}`` callback (see :mod:`airflow_provider_rev.webhooks`). Both go through
 :func:`completion_payload`, so a DAG scheduled on the Asset reads the same payload whichever
-delivered it, and both apply the same :class:`CompletionFilter`.
+delivered it, and both apply the same :class:`CompletionFilter`, which the Asset carries in
+its ``extra``.
 
 DAG authors use two functions: :func:`revai_jobs_asset` builds the Asset (with its watcher)
 in one line, and :func:`finished_jobs` reads the payloads out of ``triggering_asset_events``.
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 #: Default seconds between two listings of the connection's jobs.
 DEFAULT_POLL_INTERVAL = 60.0
+#: Key of the filter in the Asset's ``extra`` (read by the webhook receiver).
+FILTER_EXTRA_KEY = "revai_completions"
 
 
 class SubmittedBy(TypedDict):
@@ -108,11 +112,22 @@ class CompletionFilter:
 
     def matches(self, job: Job) -> bool:
         """Whether ``job`` belongs to this filter (whatever its status)."""
-        if self.only_provider_jobs and parse_tag(job.metadata) is None:
+        return self._admits(parse_tag(job.metadata) is not None, user_metadata(job))
+
+    def accepts(self, payload: JobCompletion) -> bool:
+        """Whether a finished job's payload belongs to this filter (as :meth:`matches` its job)."""
+        return self._admits(bool(payload.get("provider_job")), payload.get("metadata"))
+
+    def _admits(self, provider_job: bool, metadata: str | None) -> bool:
+        if self.only_provider_jobs and not provider_job:
             return False
         if self.metadata_prefix:
-            return (user_metadata(job) or "").startswith(self.metadata_prefix)
+            return (metadata or "").startswith(self.metadata_prefix)
         return True
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the filter as the Asset's ``extra`` keeps it."""
+        return {"only_provider_jobs": self.only_provider_jobs, "metadata_prefix": self.metadata_prefix}
 
 
 def finished_jobs(events: Iterable[Any]) -> list[JobCompletion]:
@@ -147,6 +162,11 @@ def asset_name(
     return name
 
 
+def asset_uri(revai_conn_id: str, name: str) -> str:
+    """Return a completion Asset's URI, ``revai://<conn>/jobs/<name>`` (the receiver finds them by it)."""
+    return f"revai://{revai_conn_id}/jobs/{name}"
+
+
 def revai_jobs_asset(
     revai_conn_id: str = "revai_default",
     *,
@@ -159,9 +179,11 @@ def revai_jobs_asset(
     """Return an Asset with an event for every Rev AI job that finishes (``transcribed`` or ``failed``).
 
     Schedule a DAG on it (``schedule=[revai_jobs_asset("revai_default")]``) and read the jobs with
-    :func:`finished_jobs`. The watcher runs in the triggerer; see
+    :func:`finished_jobs`. The connection decides how completions arrive: without a
+    ``webhook_secret`` the watcher lists jobs in the triggerer (see
     :class:`~airflow_provider_rev.triggers.completions.JobCompletionTrigger` for what it reports
-    after a first start and after a restart.
+    after a first start and after a restart); with one, Rev AI calls the API server's webhook
+    receiver and the watcher stays idle. The DAG code is the same either way.
 
     :param revai_conn_id: the ``revai`` connection whose jobs are watched.
     :param poll_interval: seconds between listings (each costs at least one ``GET /jobs``).
@@ -177,6 +199,7 @@ def revai_jobs_asset(
     from airflow_provider_rev.triggers.completions import JobCompletionTrigger
 
     asset = name or asset_name(revai_conn_id, only_provider_jobs, metadata_prefix)
+    accept = CompletionFilter(only_provider_jobs, metadata_prefix)
     trigger = JobCompletionTrigger(
         revai_conn_id,
         poll_interval=poll_interval,
@@ -187,6 +210,7 @@ def revai_jobs_asset(
     )
     return Asset(
         name=asset,
-        uri=f"revai://{revai_conn_id}/jobs/{asset}",
+        uri=asset_uri(revai_conn_id, asset),
+        extra={FILTER_EXTRA_KEY: accept.to_json()},
         watchers=[AssetWatcher(name=f"{asset}__watcher", trigger=trigger)],
     )

@@ -5,7 +5,9 @@ public root of ``extra.region``, ``us`` by default); any other root, such as the
 emulator at ``http://127.0.0.1:8808`` or a proxy, may be given as host. A host without a
 scheme gets ``https``, except loopback hosts, which get ``http``. The ``/speechtotext/v1``
 path is always appended by the client. Proxy, TLS and header extras are parsed by
-:mod:`airflow_provider_rev.transport`.
+:mod:`airflow_provider_rev.transport`. ``extra.webhook_secret`` turns on webhook delivery of
+finished jobs (see :mod:`airflow_provider_rev.webhooks`), and ``extra.webhook_base_url`` says
+where Rev AI reaches the Airflow API server.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ REGION_BY_HOST = {str(urlsplit(root).hostname): region for region, root in REGIO
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook delivery of finished jobs to the Airflow API server. ``repr`` never shows the secret.
+
+    :param secret: what Rev AI sends back as ``Authorization: Bearer <secret>`` with each webhook.
+    :param base_url: the API server's public URL as Rev AI reaches it; ``None``: from the config.
+    """
+
+    secret: str
+    base_url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"WebhookSettings(secret=***, base_url={self.base_url!r})"
+
+
+@dataclass(frozen=True)
 class ConnectionSettings:
     """Where, as whom and through what to call Rev AI. ``repr`` never shows the token."""
 
@@ -35,6 +52,7 @@ class ConnectionSettings:
     token: str
     region: str
     transport: TransportSettings = field(default_factory=TransportSettings)
+    webhook: WebhookSettings | None = None
 
     @property
     def api_url(self) -> str:
@@ -58,7 +76,7 @@ class ConnectionSettings:
     def __repr__(self) -> str:
         return (
             f"ConnectionSettings(conn_id={self.conn_id!r}, root_url={self.root_url!r}, "
-            f"region={self.region!r}, transport={self.transport!r})"
+            f"region={self.region!r}, transport={self.transport!r}, webhook={self.webhook!r})"
         )
 
 
@@ -114,4 +132,40 @@ def settings_from_connection(
         token=password.strip(),
         region=region,
         transport=transport_from_extra(conn_id, extra),
+        webhook=_webhook_from_extra(conn_id, extra),
     )
+
+
+#: Shortest webhook secret accepted: it is the only thing that authenticates a webhook call.
+MIN_WEBHOOK_SECRET_CHARS = 16
+
+
+def _webhook_from_extra(conn_id: str, extra: Mapping[str, Any]) -> WebhookSettings | None:
+    """Read ``webhook_secret`` / ``webhook_base_url``; no secret means no webhooks."""
+    secret = extra.get("webhook_secret")
+    base_url = extra.get("webhook_base_url")
+    if secret is None or (isinstance(secret, str) and not secret.strip()):
+        if base_url:
+            raise RevAIInvalidInputError(
+                "webhook_secret",
+                f"connection {conn_id!r} has webhook_base_url but no webhook_secret; add a random secret of "
+                "16+ characters (python -c 'import secrets; print(secrets.token_urlsafe())').",
+            )
+        return None
+    if not isinstance(secret, str) or len(secret.strip()) < MIN_WEBHOOK_SECRET_CHARS or " " in secret.strip():
+        raise RevAIInvalidInputError(
+            "webhook_secret",
+            f"connection {conn_id!r} has a webhook_secret that is not a string of at least "
+            f"{MIN_WEBHOOK_SECRET_CHARS} characters without spaces; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe())'.",
+        )
+    if base_url is not None:
+        parts = urlsplit(str(base_url))
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RevAIInvalidInputError(
+                "webhook_base_url",
+                f"connection {conn_id!r} has webhook_base_url {base_url!r}; give the Airflow API server's "
+                "public URL as Rev AI reaches it, e.g. https://airflow.example.com.",
+            )
+        base_url = str(base_url).rstrip("/")
+    return WebhookSettings(secret=secret.strip(), base_url=base_url or None)

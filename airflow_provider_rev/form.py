@@ -36,18 +36,19 @@ def connection_form_widgets() -> dict[str, Any]:
     replaced by stand-ins when they are not installed, so they are imported here, at call
     time, and only these names are used.
     """
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
-    from wtforms import StringField
+    from wtforms import PasswordField, StringField
     from wtforms.validators import any_of
 
     widgets: dict[str, Any] = {}
     for name, field in connection_type_info()["conn-fields"].items():
         schema = field["schema"]
         choices = [value for value in schema.get("enum", []) if value is not None]
-        widgets[name] = StringField(
+        secret = schema.get("format") == "password"
+        widgets[name] = (PasswordField if secret else StringField)(
             lazy_gettext(field["label"]),
-            widget=BS3TextFieldWidget(),
+            widget=BS3PasswordFieldWidget() if secret else BS3TextFieldWidget(),
             validators=[any_of(choices)] if choices else [],
             description=field.get("description", ""),
             default=schema.get("default"),

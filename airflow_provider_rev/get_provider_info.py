@@ -38,9 +38,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_rev.links.RevAIJobLink"],
+        "plugins": [
+            {"name": "revai_webhooks", "plugin-class": "airflow_provider_rev.receiver.RevAIWebhookPlugin"}
+        ],
         "config": {
             "revai": {
-                "description": "How deferred Rev AI waits poll in the triggerer.",
+                "description": "How deferred Rev AI waits poll in the triggerer, and where Rev AI "
+                "delivers webhooks.",
                 "options": {
                     "shared_polling": {
                         "description": "On Airflow 3.3+, every job waiting on one connection in one "
@@ -58,6 +62,15 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "float",
                         "example": None,
                         "default": "5.0",
+                    },
+                    "webhook_base_url": {
+                        "description": "Public URL of the Airflow API server as Rev AI reaches it, for "
+                        "connections with a webhook_secret whose extra has no webhook_base_url. Empty: "
+                        "[api] base_url. Jobs then call back <this>/revai/webhooks/<conn_id>.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "https://airflow.example.com",
+                        "default": "",
                     },
                 },
             }
@@ -103,6 +116,19 @@ def get_provider_info() -> dict[str, Any]:
                                 "ec1.api.rev.ai": "EU: ec1.api.rev.ai",
                             },
                         },
+                    },
+                    "webhook_secret": {
+                        "label": "Webhook secret",
+                        "description": "Set it to receive finished jobs by webhook instead of polling: "
+                        "a random string of 16+ characters that Rev AI sends back as a bearer token to "
+                        "/revai/webhooks/<conn_id> on the API server.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "webhook_base_url": {
+                        "label": "Webhook base URL",
+                        "description": "The Airflow API server's public URL as Rev AI reaches it (default: "
+                        "[revai] webhook_base_url, then [api] base_url).",
+                        "schema": {"type": ["string", "null"]},
                     },
                 },
             }

@@ -79,7 +79,7 @@ def _form_extra(**chosen: str) -> dict[str, object]:
     """The extra the connection form stores: each conn-field's default unless ``chosen``."""
     (entry,) = get_provider_info()["connection-types"]
     fields = entry["conn-fields"].items()
-    return {name: chosen.get(name, field["schema"]["default"]) for name, field in fields}
+    return {name: chosen.get(name, field["schema"].get("default")) for name, field in fields}
 
 
 def _short_secret_warnings(

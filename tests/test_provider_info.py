@@ -103,23 +103,34 @@ class _Field:
         self.kwargs = kwargs
 
 
+class _PasswordField(_Field):
+    """Stands in for WTForms' PasswordField."""
+
+
 def test_pre_3_2_extra_fields_match_the_provider_info(monkeypatch: pytest.MonkeyPatch) -> None:
     stand_ins = {
-        "wtforms": SimpleNamespace(StringField=_Field),
+        "wtforms": SimpleNamespace(StringField=_Field, PasswordField=_PasswordField),
         "wtforms.validators": SimpleNamespace(any_of=lambda values: ("any_of", tuple(values))),
         "flask_babel": SimpleNamespace(lazy_gettext=lambda text: text),
         "flask_appbuilder": SimpleNamespace(),
-        "flask_appbuilder.fieldwidgets": SimpleNamespace(BS3TextFieldWidget=lambda: "text-widget"),
+        "flask_appbuilder.fieldwidgets": SimpleNamespace(
+            BS3TextFieldWidget=lambda: "text-widget", BS3PasswordFieldWidget=lambda: "password-widget"
+        ),
     }
     for name, module in stand_ins.items():
         monkeypatch.setitem(sys.modules, name, module)
-    region = _revai_entry()["conn-fields"]["region"]
-    (name, field), *others = RevAIHook.get_connection_form_widgets().items()
-    assert (name, others) == ("region", [])
-    assert field.label == "Region"
-    assert field.kwargs["description"] == region["description"]
-    assert field.kwargs["default"] == "api.rev.ai"
-    assert field.kwargs["validators"] == [("any_of", ("api.rev.ai", "ec1.api.rev.ai"))]
+    fields = _revai_entry()["conn-fields"]
+    widgets = RevAIHook.get_connection_form_widgets()
+    assert list(widgets) == ["region", "webhook_secret", "webhook_base_url"]
+    region = widgets["region"]
+    assert region.label == "Region"
+    assert region.kwargs["description"] == fields["region"]["description"]
+    assert region.kwargs["default"] == "api.rev.ai"
+    assert region.kwargs["validators"] == [("any_of", ("api.rev.ai", "ec1.api.rev.ai"))]
+    secret, base_url = widgets["webhook_secret"], widgets["webhook_base_url"]
+    assert type(secret) is _PasswordField and secret.kwargs["widget"] == "password-widget"
+    assert type(base_url) is _Field and base_url.kwargs["widget"] == "text-widget"
+    assert base_url.kwargs["validators"] == [] and secret.label == "Webhook secret"
 
 
 @pytest.mark.skipif(

@@ -134,6 +134,8 @@ class RevAIHook(BaseHook):
         mask_secret(settings.token)
         for secret in settings.transport.secrets():
             mask_secret(secret)
+        if settings.webhook is not None:
+            mask_secret(settings.webhook.secret)
         return settings
 
     @cached_property

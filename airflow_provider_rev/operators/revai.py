@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, ObjectStoragePath, conf
 
-from airflow_provider_rev import _api
+from airflow_provider_rev import _api, webhooks
 from airflow_provider_rev.exceptions import (
     RevAIInvalidInputError,
     RevAIInvalidStateError,
@@ -219,6 +219,11 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
         earlier try submitted (on Airflow 3.3+ the task state store usually answers first).
     :param shared_polling: when deferred on Airflow 3.3+, share one poll loop with every job
         waiting on the same connection (``False``: this job polls on its own, for debugging).
+    :param notify: have Rev AI call the API server's webhook receiver when the job finishes
+        (``notification_config`` is filled from the connection's ``webhook_secret`` and
+        ``webhook_base_url``; see :mod:`airflow_provider_rev.webhooks`). ``None`` (default):
+        when the connection has a ``webhook_secret`` and no other webhook was given.
+        ``True`` requires one; ``False`` never.
     """
 
     template_fields: Sequence[str] = (
@@ -277,6 +282,7 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
         revai_conn_id: str = RevAIHook.default_conn_name,
         max_scan_jobs: int = 5000,
         shared_polling: bool = True,
+        notify: bool | None = None,
         **kwargs: Any,
     ) -> None:
         given = dict(locals())
@@ -297,6 +303,7 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
         self.extra_options = extra_options
         self.wait_for_subjobs = wait_for_subjobs
         self.max_scan_jobs = max_scan_jobs
+        self.notify = notify
         if media_url is not None and local_file is not None:
             raise RevAIInvalidInputError("media_url", "give media_url or local_file, not both.")
         mask_submission(None, source_auth_headers, self.job_options())
@@ -325,10 +332,35 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
             )
         options = self.job_options()
         options["metadata"] = pay_once.tag(options["metadata"])
+        notification = self._notification(options)
+        if notification is not None:
+            options["notification_config"] = notification
         region = self.hook.settings.region
         if self.media_url is not None:
             return _api.submit_job(self.media_url, self.source_auth_headers, options, region)
         return _api.submit_local_file(_media_file(self.local_file), options, region)
+
+    def _notification(self, options: dict[str, Any]) -> dict[str, Any] | None:
+        """Return the receiver's ``notification_config`` when this job should call back, else ``None``."""
+        settings = self.hook.settings
+        given = [
+            name for name in ("notification_url", "notification_config", "callback_url") if options.get(name)
+        ]
+        if self.notify is False or (self.notify is None and (settings.webhook is None or given)):
+            return None
+        if given:
+            raise RevAIInvalidInputError(
+                "notify",
+                f"notify=True fills notification_config itself; drop {', '.join(given)} or set notify=False.",
+            )
+        base_url = webhooks.base_url_for(
+            settings,
+            conf.get("revai", "webhook_base_url", fallback=""),
+            conf.get("api", "base_url", fallback=""),
+        )
+        config = webhooks.notification_config(settings, base_url)
+        self.log.info("Rev AI will call back %s when the job finishes", config["url"])
+        return config
 
     def execute(self, context: Context) -> str:
         """Submit the job, or reconnect to the one an earlier try submitted; record it; wait if asked."""

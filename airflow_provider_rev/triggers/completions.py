@@ -286,6 +286,16 @@ class JobCompletionTrigger(BaseEventTrigger):
 
     # ------------------------------------------------------------------ the loop
 
+    async def _receives_webhooks(self) -> bool:
+        """Whether the connection (read afresh) has a ``webhook_secret``: then the receiver reports jobs."""
+        hook = RevAIHook(self.revai_conn_id)
+        try:
+            return (await hook.asettings()).webhook is not None
+        except Exception:  # noqa: BLE001  # an unreadable connection: the listing reports why
+            return False
+        finally:
+            await hook.aclose()
+
     async def list_back_to(self, hook: RevAIHook, floor: float) -> tuple[list[Job], int]:
         """List jobs newest first until one older than ``floor`` (or the end); return them and the pages."""
         pager = _api.JobPager(page_size=self.page_size)
@@ -322,9 +332,29 @@ class JobCompletionTrigger(BaseEventTrigger):
                 len(watermark.pending),
             )
         failures = 0
+        idle = False
         try:
             while True:
                 delay = self.poll_interval
+                if await self._receives_webhooks():
+                    if not idle:
+                        self.log.info(
+                            "Rev AI job watcher (%s): the connection has a webhook_secret, so Rev AI "
+                            "calls the webhook receiver; not listing jobs",
+                            self.revai_conn_id,
+                        )
+                    idle = True
+                    await clock.sleep(delay)
+                    continue
+                if idle:
+                    # webhooks delivered everything up to now: start afresh rather than report it again
+                    idle = False
+                    watermark = Watermark(started=clock.time())
+                    self.log.info(
+                        "Rev AI job watcher (%s): no webhook_secret any more; listing jobs "
+                        "that finish from now",
+                        self.revai_conn_id,
+                    )
                 now = clock.time()
                 try:
                     listed, pages = await self.list_back_to(hook, watermark.floor(now))

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from support import MediaServer, task_context
+from support import MediaServer, connection_json, task_context
 
 from airflow_provider_rev.completions import (
+    FILTER_EXTRA_KEY,
     CompletionFilter,
     completion_payload,
     finished_jobs,
@@ -233,6 +234,8 @@ def test_the_asset_helper_builds_a_serializable_watcher() -> None:
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert JobCompletionTrigger(**kwargs).serialize() == (classpath, kwargs)
+    # the webhook receiver applies the same filter, read from the Asset's extra
+    assert asset.extra == {FILTER_EXTRA_KEY: {"only_provider_jobs": True, "metadata_prefix": "nightly"}}
     with pytest.raises(ValueError, match="ISO-8601"):
         JobCompletionTrigger(since="yesterday")
 
@@ -367,3 +370,43 @@ async def test_a_restart_inside_the_settle_window_repeats_rather_than_loses(
         async with Watching(trigger, emu) as watching:
             await watching.until_reported(1)
         assert ids(watching.events) == [job_id]
+
+
+@pytest.mark.revai_emulator(processing_seconds=0.2)
+async def test_the_watcher_stays_idle_while_the_connection_receives_webhooks(
+    emu: RevAIEmulator, media: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_webhooks = connection_json(
+        emu.base_url,
+        emu.token,
+        webhook_secret="idle-secret-0123456789",
+        webhook_base_url="http://127.0.0.1:9",
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", with_webhooks)
+    url = media.add("call", 1, SPOKEN)
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in JobCompletionTrigger(poll_interval=0.1).run():
+            events.append(event.payload)
+
+    task = asyncio.create_task(consume())
+    try:
+        delivered = await in_thread(submit_via_operator, url, 0)  # Rev AI would call the receiver
+        await in_thread(emu.wait_for_job, delivered)
+        await asyncio.sleep(1.0)
+        assert emu.request_counts["GET /jobs"] == 0 and events == []
+        monkeypatch.setenv("AIRFLOW_CONN_REVAI_DEFAULT", connection_json(emu.base_url, emu.token))
+        while emu.request_counts["GET /jobs"] < 2:  # back to listing, from now on
+            await asyncio.sleep(0.05)
+        listed = await in_thread(submit_via_operator, url, 1)
+        await in_thread(emu.wait_for_job, listed)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not events:
+            assert asyncio.get_running_loop().time() < deadline, "the watcher did not resume"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert ids(events) == [listed]  # the job delivered by webhook is not reported again

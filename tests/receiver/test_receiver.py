@@ -1,0 +1,301 @@
+"""The webhook receiver over real HTTP: the emulator calls it, it records Asset events in Airflow's database.
+
+A uvicorn server on 127.0.0.1 mounts the plugin's app under its prefix, as the API server does;
+the emulator delivers real webhooks to it for jobs that ``SubmitTranscriptionOperator.execute``
+submitted on a connection with a ``webhook_secret``; events land in the test's Airflow
+database through Airflow's own ``AssetManager``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+from fastapi import FastAPI
+from support import MediaServer, connection_json, task_context
+
+from airflow_provider_rev.completions import FILTER_EXTRA_KEY, CompletionFilter, asset_uri
+from airflow_provider_rev.emulator import RevAIEmulator
+from airflow_provider_rev.operators.revai import SubmitTranscriptionOperator
+from airflow_provider_rev.receiver import RevAIWebhookPlugin
+from airflow_provider_rev.webhooks import URL_PREFIX
+
+CONN = "revai_hooks"
+SECRET = "receiver-secret-0123456789abcdef"
+ASSET = f"revai_jobs__{CONN}"
+
+
+class Receiver:
+    """The receiver app on a loopback port, as the API server would mount it."""
+
+    def __init__(self) -> None:
+        root = FastAPI()
+        for app in RevAIWebhookPlugin.fastapi_apps:  # what the API server does with a plugin's apps
+            root.mount(app["url_prefix"], app["app"])
+        config = uvicorn.Config(root, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the receiver did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    @property
+    def base_url(self) -> str:
+        """Where the API server's root would be (the app answers under ``/revai``)."""
+        (sock,) = [s for server in self.server.servers for s in server.sockets]
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def url(self, conn_id: str = CONN) -> str:
+        return f"{self.base_url}{URL_PREFIX}/webhooks/{conn_id}"
+
+    def post(self, body: Any, secret: str | None = SECRET, conn_id: str = CONN) -> requests.Response:
+        headers = {"Authorization": f"Bearer {secret}"} if secret is not None else {}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return requests.post(self.url(conn_id), data=data, headers=headers, timeout=10)
+
+
+def declare_asset(name: str, conn_id: str = CONN, accept: CompletionFilter | None = None) -> None:
+    """Make a completion Asset active, as parsing a DAG that uses ``revai_jobs_asset`` does."""
+    from airflow.models.asset import AssetActive, AssetModel
+    from airflow.utils.session import create_session
+
+    extra = {FILTER_EXTRA_KEY: (accept or CompletionFilter()).to_json()}
+    with create_session() as session:
+        model = AssetModel(name=name, uri=asset_uri(conn_id, name), extra=extra)
+        session.add(model)
+        session.flush()
+        session.add(AssetActive.for_asset(model))
+
+
+def events(name: str = ASSET) -> list[dict[str, Any]]:
+    """The Asset's events' ``extra``, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = (
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == name)
+            .order_by(AssetEvent.id)
+        )
+        return [dict(extra) for extra in session.scalars(query)]
+
+
+@pytest.fixture(scope="module")
+def receiver(airflow_db: None) -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def hooks_emu(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[RevAIEmulator]:
+    """The emulator as connection ``revai_hooks`` with a webhook secret; retries every 0.2 s for 5 s."""
+    with RevAIEmulator(
+        processing_seconds=0.2, webhook_retry_seconds=0.2, webhook_retry_window_seconds=5
+    ) as emu:
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_{CONN.upper()}",
+            connection_json(
+                emu.base_url, emu.token, webhook_secret=SECRET, webhook_base_url=receiver.base_url
+            ),
+        )
+        yield emu
+
+
+@pytest.fixture
+def secret_conn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connection ``revai_hooks`` with the webhook secret, for calls made without the emulator."""
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN.upper()}", connection_json("http://127.0.0.1:9", webhook_secret=SECRET)
+    )
+
+
+@pytest.fixture
+def asset_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh Asset per test, so events of one test never count in another."""
+    name = f"{ASSET}__{request.node.name}"
+    declare_asset(name)
+    yield name
+    from airflow.models.asset import AssetActive
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete
+
+    with create_session() as session:
+        session.execute(delete(AssetActive).where(AssetActive.name == name))
+
+
+def submit(media: MediaServer, name: str, *, map_index: int = -1, **kwargs: Any) -> str:
+    url = media.add(name, seconds=1, transcript=f"Speaker 0: {name}.")
+    operator = SubmitTranscriptionOperator(
+        task_id="submit", media_url=url, revai_conn_id=CONN, metadata="nightly", **kwargs
+    )
+    job_id: str = operator.execute(task_context(dag_id="calls", task_id="submit", map_index=map_index))
+    return job_id
+
+
+def test_the_plugin_mounts_the_receiver_under_revai() -> None:
+    (app,) = RevAIWebhookPlugin.fastapi_apps
+    assert app["url_prefix"] == "/revai" and app["name"] == "Rev AI webhooks"
+
+
+def test_a_finished_job_is_recorded_once_with_the_watchers_payload(
+    hooks_emu: RevAIEmulator, media: MediaServer, asset_name: str
+) -> None:
+    job_id = submit(media, "call-1", map_index=4)
+    assert hooks_emu.wait_for_webhooks(1, timeout=15)
+    (delivery,) = hooks_emu.webhook_deliveries
+    assert delivery.status == 200 and delivery.url.endswith(f"/revai/webhooks/{CONN}")
+    assert delivery.authorization == f"Bearer {SECRET}"
+    (event,) = events(asset_name)
+    assert event["from_webhook"] is True
+    payload = event["payload"]
+    assert payload["id"] == job_id and payload["status"] == "transcribed" and payload["metadata"] == "nightly"
+    assert payload["submitted_by"] == {
+        "dag_id": "calls",
+        "run_id": "run1",
+        "task_id": "submit",
+        "map_index": 4,
+    }
+    assert hooks_emu.request_counts["GET /jobs/{id}"] == 0 and hooks_emu.request_counts["GET /jobs"] == 0
+
+
+def test_a_repeated_delivery_records_nothing(
+    hooks_emu: RevAIEmulator, media: MediaServer, asset_name: str
+) -> None:
+    job_id = submit(media, "call-2")
+    assert hooks_emu.wait_for_webhooks(1, timeout=15)
+    body = hooks_emu.webhook_deliveries[0].body
+    receiver_url = hooks_emu.webhook_deliveries[0].url
+    again = requests.post(receiver_url, json=body, headers={"Authorization": f"Bearer {SECRET}"}, timeout=10)
+    assert again.status_code == 200, again.text
+    assert again.json()["recorded"] == [] and asset_name in again.json()["duplicate"]
+    assert [e["payload"]["id"] for e in events(asset_name)] == [job_id]
+
+
+@pytest.mark.usefixtures("secret_conn")
+def test_concurrent_deliveries_of_one_job_record_one_event(receiver: Receiver, asset_name: str) -> None:
+    job: dict[str, Any] = {
+        "id": "RaceJob00001",
+        "status": "transcribed",
+        "created_on": "2026-12-04T05:00:00Z",
+    }
+    body = {"job": job}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: receiver.post(body), range(8)))
+    # Not a provider job (no tag): the default filter skips it, for every delivery alike.
+    assert {a.status_code for a in answers} == {200} and events(asset_name) == []
+    from airflow_provider_rev.idempotency import TaskInstanceRef, idempotency_key, tag_metadata
+
+    ti = TaskInstanceRef("calls", "run1", "submit", 0)
+    job["metadata"] = tag_metadata("x", idempotency_key(*ti), ti)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: receiver.post(body), range(8)))
+    statuses = [a.status_code for a in answers]
+    assert 200 in statuses and set(statuses) <= {200, 500}, [a.text for a in answers]
+    assert [e["payload"]["id"] for e in events(asset_name)] == ["RaceJob00001"]
+
+
+@pytest.mark.parametrize(
+    ("secret", "conn_id"),
+    [
+        ("wrong-secret-0123456789abcdef", CONN),
+        (None, CONN),
+        (SECRET, "revai_unknown"),
+        (SECRET, "revai_nosecret"),
+    ],
+)
+@pytest.mark.usefixtures("secret_conn")
+def test_a_call_without_the_secret_is_refused_alike(
+    receiver: Receiver,
+    asset_name: str,
+    secret: str | None,
+    conn_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN.upper()}", connection_json("http://127.0.0.1:9", webhook_secret=SECRET)
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_REVAI_NOSECRET", connection_json("http://127.0.0.1:9"))
+    body = {"job": {"id": "Refused00001", "status": "transcribed"}}
+    with caplog.at_level(logging.INFO):
+        answer = receiver.post(body, secret=secret, conn_id=conn_id)
+    assert (answer.status_code, answer.json()) == (401, {"detail": "not authorized"})
+    assert events(asset_name) == []
+    logged = caplog.text
+    assert "not authorized" in logged and SECRET not in logged and "wrong-secret" not in logged
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b"{", "not JSON"),
+        (b'{"jobs": []}', 'no "job"'),
+        (b'{"job": {"id": "Umx5c6F7pH7r", "status": "in_progress"}}', "in_progress"),
+    ],
+)
+def test_a_malformed_body_is_a_400_naming_the_problem(
+    receiver: Receiver, asset_name: str, raw: bytes, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN.upper()}", connection_json("http://127.0.0.1:9", webhook_secret=SECRET)
+    )
+    answer = receiver.post(raw)
+    assert answer.status_code == 400 and says in answer.json()["detail"]
+    assert events(asset_name) == []
+
+
+def test_without_an_asset_rev_ai_is_told_to_deliver_again(
+    receiver: Receiver, hooks_emu: RevAIEmulator, media: MediaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = "revai_later"
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{conn.upper()}",
+        connection_json(
+            hooks_emu.base_url, hooks_emu.token, webhook_secret=SECRET, webhook_base_url=receiver.base_url
+        ),
+    )
+    url = media.add("call-later", seconds=1, transcript="Speaker 0: Later.")
+    job_id = SubmitTranscriptionOperator(task_id="submit", media_url=url, revai_conn_id=conn).execute(
+        task_context(dag_id="calls", task_id="submit", map_index=7)
+    )
+    assert hooks_emu.wait_for_webhooks(1, timeout=15)
+    assert hooks_emu.webhook_deliveries[0].status == 503
+    declare_asset(f"revai_jobs__{conn}", conn_id=conn)
+    deadline = time.monotonic() + 10
+    while not any(d.status == 200 for d in hooks_emu.webhook_deliveries):
+        assert time.monotonic() < deadline, hooks_emu.webhook_deliveries
+        time.sleep(0.1)
+    assert [e["payload"]["id"] for e in events(f"revai_jobs__{conn}")] == [job_id]
+
+
+def test_each_asset_applies_its_own_filter(
+    hooks_emu: RevAIEmulator, media: MediaServer, asset_name: str
+) -> None:
+    other = f"{asset_name}__other"
+    declare_asset(other, accept=CompletionFilter(metadata_prefix="other"))
+    submit(media, "call-3")
+    assert hooks_emu.wait_for_webhooks(1, timeout=15)
+    answer = hooks_emu.webhook_deliveries[0]
+    assert answer.status == 200
+    assert len(events(asset_name)) == 1 and events(other) == []

@@ -2,12 +2,15 @@
 
 Two DAGs and no waiting task. ``example_rev_fire_and_forget_submit`` submits one mapped task
 per recording with ``wait_for_completion=False`` and ends as soon as Rev AI accepted the jobs.
-``example_rev_fire_and_forget_fetch`` is scheduled on :func:`revai_jobs_asset`: a watcher in
-the triggerer lists the connection's jobs and records an Asset event for every job that
-finishes, and each run fetches the transcripts of the jobs that triggered it and reports the
-ones that failed. Only jobs whose metadata starts with ``fire-and-forget`` count, so other
-DAGs on the same connection do not trigger it. See ``docs/completions.md``.
-"""
+``example_rev_fire_and_forget_fetch`` is scheduled on :func:`revai_jobs_asset`, which gets an
+Asset event for every job that finishes; each run fetches the transcripts of the jobs that
+triggered it and reports the ones that failed. Only jobs whose metadata starts with
+``fire-and-forget`` count, so other DAGs on the same connection do not trigger it.
+
+The connection picks how the events arrive, and this file does not change: without a
+``webhook_secret`` a watcher in the triggerer lists the connection's jobs every
+``poll_interval``; with one, each submitted job asks Rev AI to call the API server's webhook
+receiver, which records the event, and nothing polls. See ``docs/completions.md``."""
 
 from __future__ import annotations
 

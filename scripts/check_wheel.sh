@@ -99,6 +99,16 @@ hook = HookIndex().hooks.get("revai")
 assert hook is not None and hook.hook_class_name.endswith("RevAIHook"), hook
 assert hook.package_name == "airflow-provider-rev", hook.package_name
 print(f"provider {provider.version}, connection type revai -> {hook.hook_class_name}")
+
+from airflow import plugins_manager
+
+if hasattr(plugins_manager, "get_fastapi_plugins"):  # Airflow 3.2+
+    apps, _ = plugins_manager.get_fastapi_plugins()
+else:
+    plugins_manager.initialize_fastapi_plugins()
+    apps = plugins_manager.fastapi_apps
+assert [app["name"] for app in apps if app["url_prefix"] == "/revai"] == ["Rev AI webhooks"], apps
+print("plugin revai_webhooks: the API server mounts the webhook receiver at /revai")
 EOF
 "$BIN/airflow" providers get "$DIST_NAME" >"$WORK/providers-get.txt" 2>&1 ||
 	fail "airflow providers get failed: $(cat "$WORK/providers-get.txt")"

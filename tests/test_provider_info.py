@@ -160,3 +160,18 @@ def test_ui_metadata_carries_labels_placeholders_and_help() -> None:
     assert region["schema"]["title"] == "Region"
     assert region["description"] == _revai_entry()["conn-fields"]["region"]["description"]
     assert region["value"] == "api.rev.ai"
+
+
+def test_airflow_loads_the_webhook_plugin_from_the_installed_package() -> None:
+    """The API server mounts every plugin's FastAPI apps; ours must be among them, at /revai."""
+    from airflow import plugins_manager
+
+    if hasattr(plugins_manager, "get_fastapi_plugins"):  # Airflow 3.2+
+        apps, _ = plugins_manager.get_fastapi_plugins()
+    else:  # Airflow 3.1
+        plugins_manager.initialize_fastapi_plugins()
+        apps = plugins_manager.fastapi_apps
+    (ours,) = [app for app in apps if app.get("url_prefix") == "/revai"]
+    assert ours["name"] == "Rev AI webhooks" and callable(ours["app"])
+    (declared,) = get_provider_info()["plugins"]
+    assert declared["plugin-class"] == "airflow_provider_rev.receiver.RevAIWebhookPlugin"

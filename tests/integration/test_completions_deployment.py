@@ -13,23 +13,25 @@ each transcript once.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from integration.harness import (
-    REPORT,
-    Deployment,
-    DeploymentError,
-    Deployments,
-    DeploymentSpec,
-    TaskInstance,
+from integration.fire_and_forget import (
+    FETCH_DAG,
+    RECORDINGS,
+    STEP,
+    SUBMIT_DAG,
+    asset_events as source_events,
+    consumer_settled,
+    copy_example,
+    fetch_task_instances,
+    wait_until,
 )
+from integration.harness import REPORT, Deployment, Deployments, DeploymentSpec, TaskInstance
 from support import MediaServer, connection_json
 
 from airflow_provider_rev.emulator import RevAIEmulator, serve_media
@@ -37,14 +39,7 @@ from airflow_provider_rev.idempotency import TaskInstanceRef, tag_metadata
 
 RecordProperty = Callable[[str, object], None]
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_rev_fire_and_forget.py"
-SUBMIT_DAG = "example_rev_fire_and_forget_submit"
-FETCH_DAG = "example_rev_fire_and_forget_fetch"
-RECORDINGS = 5
 WATCH_INTERVAL = 2
-#: Emulated seconds per second of audio: recording ``i`` lasts ``i + 1`` s and needs ``(i + 1) * STEP``.
-STEP = 1000.0
-TIMEOUT = 300.0
 
 
 @dataclass
@@ -69,43 +64,14 @@ class Stream:
 
 
 def asset_events(airflow: Deployment) -> list[dict[str, Any]]:
-    """The watcher's Asset events, oldest first.
-
-    Airflow 3.3.2's API answers 500 while an event's run is queued but not started (its
-    ``start_date`` is null and the response model requires one), so a 500 is asked again.
-    """
-    for _ in range(30):
-        try:
-            answer = airflow.api.request(
-                "GET", "/assets/events", params={"limit": 100, "order_by": "timestamp"}
-            )
-        except DeploymentError as exc:
-            if ": 500 " not in str(exc):
-                raise
-            time.sleep(1)
-            continue
-        return [event for event in answer["asset_events"] if (event.get("extra") or {}).get("from_trigger")]
-    raise AssertionError("the asset events endpoint kept failing")
-
-
-def wait_until(check: Callable[[], bool], what: str, airflow: Deployment, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        airflow.check_alive()
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(1)
-
-
-def fetch_task_instances(airflow: Deployment) -> list[TaskInstance]:
-    runs = airflow.api.request("GET", f"/dags/{FETCH_DAG}/dagRuns", params={"limit": 100})["dag_runs"]
-    return [ti for run in runs for ti in airflow.api.task_instances(FETCH_DAG, run["dag_run_id"])]
+    """The watcher's Asset events, oldest first."""
+    return source_events(airflow, "from_trigger")
 
 
 @pytest.fixture(scope="module")
 def stream(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stream]:
     dags = tmp_path_factory.mktemp("dags")
-    shutil.copy(EXAMPLE, dags / EXAMPLE.name)
+    copy_example(dags)
     out = tmp_path_factory.mktemp("out")
     folder = tmp_path_factory.mktemp("media")
     result = Stream()
@@ -162,8 +128,7 @@ def stream(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory) -
             return sorted(path.stem for path in out.iterdir())
 
         def settled() -> bool:
-            runs = airflow.api.request("GET", f"/dags/{FETCH_DAG}/dagRuns", params={"limit": 100})["dag_runs"]
-            return bool(runs) and all(run["state"] in ("success", "failed") for run in runs)
+            return consumer_settled(airflow)
 
         time.sleep(5 * WATCH_INTERVAL)  # more listings: nothing more may be reported
         wait_until(settled, "the consumer runs to end", airflow)

@@ -18,6 +18,7 @@ Neither the header nor the secret is ever logged or echoed.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,6 +43,9 @@ from airflow_provider_rev.webhooks import (
 log = logging.getLogger(__name__)
 #: How often a delivery that lost a race to a concurrent one is re-run (it then finds the job).
 RACE_RETRIES = 3
+#: One recording transaction at a time in this process: before Airflow 3.3 the duplicate check
+#: relies on a row lock, which SQLite ignores; across processes the database settles it.
+_RECORDING = threading.Lock()
 
 
 def _secret(conn_id: str) -> str | None:
@@ -70,7 +74,7 @@ def _record(conn_id: str, payload: JobCompletion) -> Outcome | None:
 
     for attempt in range(RACE_RETRIES):
         try:
-            with create_session() as session:
+            with _RECORDING, create_session() as session:
                 if not completion_assets(session, conn_id):
                     return None
                 return record_completion(session, conn_id, payload)

@@ -10,7 +10,9 @@ A job is recorded once per Asset however often Rev AI delivers it. On Airflow 3.
 Asset's state store holds a key per delivered job (``revai_webhook:<id>``, kept
 :data:`DEDUP_SECONDS`), written in the same transaction as the event: the key's uniqueness
 settles two concurrent deliveries. Older Airflow has no such table, so the Asset's row is
-locked and its recent events are searched for the job id instead.
+locked (``SELECT ... FOR UPDATE``: PostgreSQL and MySQL) and its recent events are searched
+for the job id instead; the receiver also records one delivery at a time per process, which
+covers SQLite.
 """
 
 from __future__ import annotations

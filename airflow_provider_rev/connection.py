@@ -159,13 +159,15 @@ def _webhook_from_extra(conn_id: str, extra: Mapping[str, Any]) -> WebhookSettin
             f"{MIN_WEBHOOK_SECRET_CHARS} characters without spaces; generate one with "
             "python -c 'import secrets; print(secrets.token_urlsafe())'.",
         )
+    if base_url is not None and not str(base_url).strip():
+        base_url = None
     if base_url is not None:
-        parts = urlsplit(str(base_url))
+        parts = urlsplit(str(base_url).strip())
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise RevAIInvalidInputError(
                 "webhook_base_url",
                 f"connection {conn_id!r} has webhook_base_url {base_url!r}; give the Airflow API server's "
                 "public URL as Rev AI reaches it, e.g. https://airflow.example.com.",
             )
-        base_url = str(base_url).rstrip("/")
+        base_url = str(base_url).strip().rstrip("/")
     return WebhookSettings(secret=secret.strip(), base_url=base_url or None)

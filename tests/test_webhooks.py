@@ -55,6 +55,14 @@ def test_the_secret_turns_webhooks_on_and_never_shows_in_repr() -> None:
     assert SECRET not in repr(on) and SECRET not in repr(on.webhook)
 
 
+def test_empty_form_fields_mean_no_webhooks() -> None:
+    """The connection form stores untouched fields as null or blank strings."""
+    assert settings(webhook_secret=None, webhook_base_url=None).webhook is None
+    assert settings(webhook_secret="", webhook_base_url="").webhook is None
+    on = settings(webhook_secret=SECRET, webhook_base_url="  ")
+    assert on.webhook is not None and on.webhook.base_url is None
+
+
 @pytest.mark.parametrize(
     ("extra", "field"),
     [

@@ -60,6 +60,7 @@ SUBMIT_KEYWORDS = (
     "revai_conn_id",
     "max_scan_jobs",
     "shared_polling",
+    "notify",
 )
 
 

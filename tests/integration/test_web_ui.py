@@ -106,10 +106,16 @@ def test_connection_form_save_and_row_test(ui: WebUI) -> None:
     assert region.locator("label").inner_text().strip() == fields["region"]["label"]
     assert region.locator("[data-part=helper-text]").inner_text() == fields["region"]["description"]
     assert region.get_by_text("US: api.rev.ai").is_visible()
+    assert form.locator("#element_webhook_secret").get_attribute("type") == "password"
     save_connection(page, "revai_default")
     stored = ui.airflow.api.request("GET", "/connections/revai_default")
     assert (stored["host"], stored["port"]) == ("http://127.0.0.1", ui.emu_port)
-    assert json.loads(stored["extra"]) == {"region": "api.rev.ai"}  # no short value to mask
+    # Untouched fields are stored as null: no webhooks, and nothing short to mask.
+    assert json.loads(stored["extra"]) == {
+        "region": "api.rev.ai",
+        "webhook_secret": None,
+        "webhook_base_url": None,
+    }
 
     status, toast = press_row_test(page, ui.airflow, "revai_default")
     assert status == 200, toast

@@ -14,6 +14,7 @@ import selectors
 import socket
 import ssl
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,11 @@ from typing import Any
 from unittest.mock import MagicMock
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
+from airflow_provider_rev.completions import FILTER_EXTRA_KEY, CompletionFilter, asset_uri
 from airflow_provider_rev.emulator import make_wav
+from airflow_provider_rev.webhooks import webhook_url
 
 #: Rev AI response bodies written for these tests; see tests/data/revai/README.md.
 REFERENCE_BODIES = Path(__file__).resolve().parent / "data" / "revai"
@@ -520,6 +525,92 @@ def task_context(
 def pushed(context: dict[str, Any]) -> dict[str, Any]:
     """What a task pushed to XCom, by key (the last value of each key)."""
     return {c.kwargs["key"]: c.kwargs["value"] for c in context["ti"].xcom_push.call_args_list}
+
+
+#: ``Receiver.post``'s default: the receiver's own secret.
+_OWN: Any = object()
+
+
+class Receiver:
+    """The webhook receiver app on a loopback port, mounted as the API server mounts a plugin's apps.
+
+    ``post`` delivers as Rev AI does, for ``conn_id`` with ``secret`` unless told otherwise. The
+    Airflow metadata database must exist (the receiver records into it).
+    """
+
+    def __init__(self, conn_id: str, secret: str) -> None:
+        self.conn_id, self.secret = conn_id, secret
+        import uvicorn
+        from fastapi import FastAPI
+
+        from airflow_provider_rev.receiver import RevAIWebhookPlugin
+
+        root = FastAPI()
+        for app in RevAIWebhookPlugin.fastapi_apps:  # what the API server does with a plugin's apps
+            root.mount(app["url_prefix"], app["app"])
+        config = uvicorn.Config(root, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the receiver did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    @property
+    def base_url(self) -> str:
+        """Where the API server's root would be (the app answers under ``/revai``)."""
+        (sock,) = [s for server in self.server.servers for s in server.sockets]
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def url(self, conn_id: str | None = None) -> str:
+        return webhook_url(self.base_url, conn_id or self.conn_id)
+
+    def post(
+        self, body: Any, secret: str | None = _OWN, conn_id: str | None = None, session: Any = None
+    ) -> requests.Response:
+        """POST ``body`` (JSON, or raw bytes); ``secret=None`` sends no ``Authorization`` header."""
+        secret = self.secret if secret is _OWN else secret
+        headers = {"Authorization": f"Bearer {secret}"} if secret is not None else {}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return (session or requests).post(self.url(conn_id), data=data, headers=headers, timeout=30)
+
+
+def declare_asset(name: str, conn_id: str, accept: CompletionFilter | None = None) -> None:
+    """Make a completion Asset active, as parsing a DAG that uses ``revai_jobs_asset`` does."""
+    from airflow.models.asset import AssetActive, AssetModel
+    from airflow.utils.session import create_session
+
+    extra = {FILTER_EXTRA_KEY: (accept or CompletionFilter()).to_json()}
+    with create_session() as session:
+        model = AssetModel(name=name, uri=asset_uri(conn_id, name), extra=extra)
+        session.add(model)
+        session.flush()
+        session.add(AssetActive.for_asset(model))
+
+
+def recorded_events(name: str) -> list[dict[str, Any]]:
+    """The Asset's events' ``extra``, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = (
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == name)
+            .order_by(AssetEvent.id)
+        )
+        return [dict(extra) for extra in session.scalars(query)]
 
 
 _TRIGGER_IDS = itertools.count(1)

@@ -8,9 +8,7 @@ database through Airflow's own ``AssetManager``.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,92 +16,21 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
-from fastapi import FastAPI
-from support import MediaServer, connection_json, task_context
+from support import MediaServer, Receiver, connection_json, declare_asset, recorded_events, task_context
 
-from airflow_provider_rev.completions import FILTER_EXTRA_KEY, CompletionFilter, asset_uri
+from airflow_provider_rev.completions import CompletionFilter
 from airflow_provider_rev.emulator import RevAIEmulator
 from airflow_provider_rev.operators.revai import SubmitTranscriptionOperator
 from airflow_provider_rev.receiver import RevAIWebhookPlugin
-from airflow_provider_rev.webhooks import URL_PREFIX
 
 CONN = "revai_hooks"
 SECRET = "receiver-secret-0123456789abcdef"
 ASSET = f"revai_jobs__{CONN}"
 
 
-class Receiver:
-    """The receiver app on a loopback port, as the API server would mount it."""
-
-    def __init__(self) -> None:
-        root = FastAPI()
-        for app in RevAIWebhookPlugin.fastapi_apps:  # what the API server does with a plugin's apps
-            root.mount(app["url_prefix"], app["app"])
-        config = uvicorn.Config(root, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the receiver did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    @property
-    def base_url(self) -> str:
-        """Where the API server's root would be (the app answers under ``/revai``)."""
-        (sock,) = [s for server in self.server.servers for s in server.sockets]
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    def url(self, conn_id: str = CONN) -> str:
-        return f"{self.base_url}{URL_PREFIX}/webhooks/{conn_id}"
-
-    def post(self, body: Any, secret: str | None = SECRET, conn_id: str = CONN) -> requests.Response:
-        headers = {"Authorization": f"Bearer {secret}"} if secret is not None else {}
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return requests.post(self.url(conn_id), data=data, headers=headers, timeout=10)
-
-
-def declare_asset(name: str, conn_id: str = CONN, accept: CompletionFilter | None = None) -> None:
-    """Make a completion Asset active, as parsing a DAG that uses ``revai_jobs_asset`` does."""
-    from airflow.models.asset import AssetActive, AssetModel
-    from airflow.utils.session import create_session
-
-    extra = {FILTER_EXTRA_KEY: (accept or CompletionFilter()).to_json()}
-    with create_session() as session:
-        model = AssetModel(name=name, uri=asset_uri(conn_id, name), extra=extra)
-        session.add(model)
-        session.flush()
-        session.add(AssetActive.for_asset(model))
-
-
-def events(name: str = ASSET) -> list[dict[str, Any]]:
-    """The Asset's events' ``extra``, oldest first."""
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        query = (
-            select(AssetEvent.extra)
-            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
-            .where(AssetModel.name == name)
-            .order_by(AssetEvent.id)
-        )
-        return [dict(extra) for extra in session.scalars(query)]
-
-
 @pytest.fixture(scope="module")
 def receiver(airflow_db: None) -> Iterator[Receiver]:
-    with Receiver() as running:
+    with Receiver(CONN, SECRET) as running:
         yield running
 
 
@@ -134,7 +61,7 @@ def secret_conn(monkeypatch: pytest.MonkeyPatch) -> None:
 def asset_name(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh Asset per test, so events of one test never count in another."""
     name = f"{ASSET}__{request.node.name}"
-    declare_asset(name)
+    declare_asset(name, CONN)
     yield name
     from airflow.models.asset import AssetActive
     from airflow.utils.session import create_session
@@ -166,7 +93,7 @@ def test_a_finished_job_is_recorded_once_with_the_watchers_payload(
     (delivery,) = hooks_emu.webhook_deliveries
     assert delivery.status == 200 and delivery.url.endswith(f"/revai/webhooks/{CONN}")
     assert delivery.authorization == f"Bearer {SECRET}"
-    (event,) = events(asset_name)
+    (event,) = recorded_events(asset_name)
     assert event["from_webhook"] is True
     payload = event["payload"]
     assert payload["id"] == job_id and payload["status"] == "transcribed" and payload["metadata"] == "nightly"
@@ -189,7 +116,7 @@ def test_a_repeated_delivery_records_nothing(
     again = requests.post(receiver_url, json=body, headers={"Authorization": f"Bearer {SECRET}"}, timeout=10)
     assert again.status_code == 200, again.text
     assert again.json()["recorded"] == [] and asset_name in again.json()["duplicate"]
-    assert [e["payload"]["id"] for e in events(asset_name)] == [job_id]
+    assert [e["payload"]["id"] for e in recorded_events(asset_name)] == [job_id]
 
 
 @pytest.mark.usefixtures("secret_conn")
@@ -203,7 +130,7 @@ def test_concurrent_deliveries_of_one_job_record_one_event(receiver: Receiver, a
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda _: receiver.post(body), range(8)))
     # Not a provider job (no tag): the default filter skips it, for every delivery alike.
-    assert {a.status_code for a in answers} == {200} and events(asset_name) == []
+    assert {a.status_code for a in answers} == {200} and recorded_events(asset_name) == []
     from airflow_provider_rev.idempotency import TaskInstanceRef, idempotency_key, tag_metadata
 
     ti = TaskInstanceRef("calls", "run1", "submit", 0)
@@ -212,7 +139,7 @@ def test_concurrent_deliveries_of_one_job_record_one_event(receiver: Receiver, a
         answers = list(pool.map(lambda _: receiver.post(body), range(8)))
     statuses = [a.status_code for a in answers]
     assert 200 in statuses and set(statuses) <= {200, 500}, [a.text for a in answers]
-    assert [e["payload"]["id"] for e in events(asset_name)] == ["RaceJob00001"]
+    assert [e["payload"]["id"] for e in recorded_events(asset_name)] == ["RaceJob00001"]
 
 
 @pytest.mark.parametrize(
@@ -241,7 +168,7 @@ def test_a_call_without_the_secret_is_refused_alike(
     with caplog.at_level(logging.INFO):
         answer = receiver.post(body, secret=secret, conn_id=conn_id)
     assert (answer.status_code, answer.json()) == (401, {"detail": "not authorized"})
-    assert events(asset_name) == []
+    assert recorded_events(asset_name) == []
     logged = caplog.text
     assert "not authorized" in logged and SECRET not in logged and "wrong-secret" not in logged
 
@@ -262,7 +189,7 @@ def test_a_malformed_body_is_a_400_naming_the_problem(
     )
     answer = receiver.post(raw)
     assert answer.status_code == 400 and says in answer.json()["detail"]
-    assert events(asset_name) == []
+    assert recorded_events(asset_name) == []
 
 
 def test_without_an_asset_rev_ai_is_told_to_deliver_again(
@@ -286,16 +213,16 @@ def test_without_an_asset_rev_ai_is_told_to_deliver_again(
     while not any(d.status == 200 for d in hooks_emu.webhook_deliveries):
         assert time.monotonic() < deadline, hooks_emu.webhook_deliveries
         time.sleep(0.1)
-    assert [e["payload"]["id"] for e in events(f"revai_jobs__{conn}")] == [job_id]
+    assert [e["payload"]["id"] for e in recorded_events(f"revai_jobs__{conn}")] == [job_id]
 
 
 def test_each_asset_applies_its_own_filter(
     hooks_emu: RevAIEmulator, media: MediaServer, asset_name: str
 ) -> None:
     other = f"{asset_name}__other"
-    declare_asset(other, accept=CompletionFilter(metadata_prefix="other"))
+    declare_asset(other, CONN, accept=CompletionFilter(metadata_prefix="other"))
     submit(media, "call-3")
     assert hooks_emu.wait_for_webhooks(1, timeout=15)
     answer = hooks_emu.webhook_deliveries[0]
     assert answer.status == 200
-    assert len(events(asset_name)) == 1 and events(other) == []
+    assert len(recorded_events(asset_name)) == 1 and recorded_events(other) == []

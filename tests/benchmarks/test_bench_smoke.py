@@ -71,3 +71,21 @@ def test_pay_once_lookups_find_the_earlier_job_and_cost_what_they_should(lookups
     assert not absent.found and not absent.expected and absent.list_pages == pages
     before_run = lookups["scan: no earlier job, K before run"]
     assert not before_run.found and before_run.list_pages == 1
+
+
+@pytest.fixture(scope="module")
+def receiver_runs(benchmarks: None, airflow_db: None) -> Any:
+    bench: ModuleType = importlib.import_module("bench_receiver")
+    return bench.main(["--deliveries", "30", "--duplicates", "10"])
+
+
+def test_both_receiver_paths_record_each_job_once_and_answer_repeats_as_duplicates(
+    receiver_runs: Any,
+) -> None:
+    assert [run.path for run in receiver_runs] == ["state store (3.3+)", "event search (3.1/3.2)"]
+    for run in receiver_runs:
+        assert (run.events, run.recorded) == (30, 30), run.path
+        assert run.duplicates == 10 and len(run.duplicate_ms) == 10, run.path
+        assert len(run.latencies_ms) == 30 and min(run.latencies_ms) > 0, run.path
+    store, search = receiver_runs
+    assert (store.store_keys, search.store_keys) == (30, 0), "the search path must not use the state store"

@@ -6,8 +6,9 @@ emulator at ``http://127.0.0.1:8808`` or a proxy, may be given as host. A host w
 scheme gets ``https``, except loopback hosts, which get ``http``. The ``/speechtotext/v1``
 path is always appended by the client. Proxy, TLS and header extras are parsed by
 :mod:`airflow_provider_rev.transport`. ``extra.webhook_secret`` turns on webhook delivery of
-finished jobs (see :mod:`airflow_provider_rev.webhooks`), and ``extra.webhook_base_url`` says
-where Rev AI reaches the Airflow API server.
+finished jobs (see :mod:`airflow_provider_rev.webhooks`), ``extra.webhook_previous_secret`` keeps
+accepting the old one while rotating it, and ``extra.webhook_base_url`` says where Rev AI reaches
+the Airflow API server.
 """
 
 from __future__ import annotations
@@ -34,13 +35,22 @@ class WebhookSettings:
 
     :param secret: what Rev AI sends back as ``Authorization: Bearer <secret>`` with each webhook.
     :param base_url: the API server's public URL as Rev AI reaches it; ``None``: from the config.
+    :param previous_secret: while rotating, the secret jobs submitted before the rotation carry;
+        the receiver accepts it too, new jobs get ``secret``.
     """
 
     secret: str
     base_url: str | None = None
+    previous_secret: str | None = None
+
+    @property
+    def accepted_secrets(self) -> tuple[str, ...]:
+        """The secrets a webhook may carry: the current one, and the previous one while rotating."""
+        return (self.secret,) if self.previous_secret is None else (self.secret, self.previous_secret)
 
     def __repr__(self) -> str:
-        return f"WebhookSettings(secret=***, base_url={self.base_url!r})"
+        rotating = ", previous_secret=***" if self.previous_secret is not None else ""
+        return f"WebhookSettings(secret=***, base_url={self.base_url!r}{rotating})"
 
 
 @dataclass(frozen=True)
@@ -141,26 +151,21 @@ MIN_WEBHOOK_SECRET_CHARS = 16
 
 
 def _webhook_from_extra(conn_id: str, extra: Mapping[str, Any]) -> WebhookSettings | None:
-    """Read ``webhook_secret`` / ``webhook_base_url``; no secret means no webhooks."""
-    secret = extra.get("webhook_secret")
+    """Read the ``webhook_*`` extras; without ``webhook_secret`` there are no webhooks."""
+    secret = _webhook_secret(conn_id, extra, "webhook_secret")
+    previous = _webhook_secret(conn_id, extra, "webhook_previous_secret")
     base_url = extra.get("webhook_base_url")
-    if secret is None or (isinstance(secret, str) and not secret.strip()):
-        if base_url:
-            raise RevAIInvalidInputError(
-                "webhook_secret",
-                f"connection {conn_id!r} has webhook_base_url but no webhook_secret; add a random secret of "
-                "16+ characters (python -c 'import secrets; print(secrets.token_urlsafe())').",
-            )
-        return None
-    if not isinstance(secret, str) or len(secret.strip()) < MIN_WEBHOOK_SECRET_CHARS or " " in secret.strip():
-        raise RevAIInvalidInputError(
-            "webhook_secret",
-            f"connection {conn_id!r} has a webhook_secret that is not a string of at least "
-            f"{MIN_WEBHOOK_SECRET_CHARS} characters without spaces; generate one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe())'.",
-        )
     if base_url is not None and not str(base_url).strip():
         base_url = None
+    if secret is None:
+        for needs_secret, value in (("webhook_base_url", base_url), ("webhook_previous_secret", previous)):
+            if value:
+                raise RevAIInvalidInputError(
+                    "webhook_secret",
+                    f"connection {conn_id!r} has {needs_secret} but no webhook_secret; add a random secret "
+                    "of 16+ characters (python -c 'import secrets; print(secrets.token_urlsafe())').",
+                )
+        return None
     if base_url is not None:
         parts = urlsplit(str(base_url).strip())
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
@@ -170,4 +175,21 @@ def _webhook_from_extra(conn_id: str, extra: Mapping[str, Any]) -> WebhookSettin
                 "public URL as Rev AI reaches it, e.g. https://airflow.example.com.",
             )
         base_url = str(base_url).strip().rstrip("/")
-    return WebhookSettings(secret=secret.strip(), base_url=base_url or None)
+    return WebhookSettings(
+        secret=secret, base_url=base_url or None, previous_secret=previous if previous != secret else None
+    )
+
+
+def _webhook_secret(conn_id: str, extra: Mapping[str, Any], key: str) -> str | None:
+    """Return the stripped secret under ``key``; ``None`` when unset or blank (an untouched form field)."""
+    secret = extra.get(key)
+    if secret is None or (isinstance(secret, str) and not secret.strip()):
+        return None
+    if not isinstance(secret, str) or len(secret.strip()) < MIN_WEBHOOK_SECRET_CHARS or " " in secret.strip():
+        raise RevAIInvalidInputError(
+            key,
+            f"connection {conn_id!r} has a {key} that is not a string of at least "
+            f"{MIN_WEBHOOK_SECRET_CHARS} characters without spaces; generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe())'.",
+        )
+    return secret.strip()

@@ -124,6 +124,12 @@ def get_provider_info() -> dict[str, Any]:
                         "/revai/webhooks/<conn_id> on the API server.",
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
+                    "webhook_previous_secret": {
+                        "label": "Previous webhook secret",
+                        "description": "While rotating the webhook secret: the old one, still accepted from "
+                        "jobs submitted before the change. Clear it a day after the last of them finished.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
                     "webhook_base_url": {
                         "label": "Webhook base URL",
                         "description": "The Airflow API server's public URL as Rev AI reaches it (default: "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -83,11 +83,16 @@ def notification_config(settings: ConnectionSettings, base_url: str) -> dict[str
     }
 
 
-def is_authorized(header: str | None, secret: str) -> bool:
-    """Tell whether a call's ``Authorization`` header carries ``secret``, in constant time."""
-    expected = authorization(secret).encode()
+def is_authorized(header: str | None, secrets: Sequence[str]) -> bool:
+    """Tell whether a call's ``Authorization`` header carries one of ``secrets``, in constant time.
+
+    Every secret is compared, so the time taken does not say which one matched.
+    """
     given = (header or "").strip().encode()
-    return hmac.compare_digest(given, expected)
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(given, authorization(secret).encode())
+    return matched
 
 
 def parse_delivery(raw: bytes) -> JobCompletion:

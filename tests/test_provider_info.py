@@ -121,7 +121,7 @@ def test_pre_3_2_extra_fields_match_the_provider_info(monkeypatch: pytest.Monkey
         monkeypatch.setitem(sys.modules, name, module)
     fields = _revai_entry()["conn-fields"]
     widgets = RevAIHook.get_connection_form_widgets()
-    assert list(widgets) == ["region", "webhook_secret", "webhook_base_url"]
+    assert list(widgets) == ["region", "webhook_secret", "webhook_previous_secret", "webhook_base_url"]
     region = widgets["region"]
     assert region.label == "Region"
     assert region.kwargs["description"] == fields["region"]["description"]
@@ -131,6 +131,7 @@ def test_pre_3_2_extra_fields_match_the_provider_info(monkeypatch: pytest.Monkey
     assert type(secret) is _PasswordField and secret.kwargs["widget"] == "password-widget"
     assert type(base_url) is _Field and base_url.kwargs["widget"] == "text-widget"
     assert base_url.kwargs["validators"] == [] and secret.label == "Webhook secret"
+    assert type(widgets["webhook_previous_secret"]) is _PasswordField
 
 
 @pytest.mark.skipif(

@@ -55,6 +55,28 @@ def test_the_secret_turns_webhooks_on_and_never_shows_in_repr() -> None:
     assert SECRET not in repr(on) and SECRET not in repr(on.webhook)
 
 
+def test_rotation_accepts_both_secrets_and_sends_the_new_one() -> None:
+    old = "previous-secret-0123456789abcdef"
+    rotating = settings(webhook_secret=SECRET, webhook_previous_secret=f" {old} ")
+    assert rotating.webhook is not None and rotating.webhook.accepted_secrets == (SECRET, old)
+    assert old not in repr(rotating) and "previous_secret=***" in repr(rotating.webhook)
+    assert notification_config(rotating, "https://a.example.com")["auth_headers"] == {
+        "Authorization": f"Bearer {SECRET}"
+    }
+    assert is_authorized(f"Bearer {old}", rotating.webhook.accepted_secrets)
+    assert is_authorized(f"Bearer {SECRET}", rotating.webhook.accepted_secrets)
+    assert not is_authorized(f"Bearer {old}", (SECRET,))
+    same = settings(webhook_secret=SECRET, webhook_previous_secret=SECRET)
+    assert same.webhook is not None and same.webhook.accepted_secrets == (SECRET,)
+    for bad, field in (
+        ({"webhook_previous_secret": old}, "webhook_secret"),
+        ({"webhook_secret": SECRET, "webhook_previous_secret": "short"}, "webhook_previous_secret"),
+    ):
+        with pytest.raises(RevAIInvalidInputError) as caught:
+            settings(**bad)
+        assert caught.value.field == field and old not in str(caught.value)
+
+
 def test_empty_form_fields_mean_no_webhooks() -> None:
     """The connection form stores untouched fields as null or blank strings."""
     assert settings(webhook_secret=None, webhook_base_url=None).webhook is None
@@ -119,7 +141,7 @@ def test_notification_config_carries_the_secret_as_a_bearer_header() -> None:
     ],
 )
 def test_only_the_exact_bearer_secret_is_authorized(header: str | None, ok: bool) -> None:
-    assert is_authorized(header, SECRET) is ok
+    assert is_authorized(header, [SECRET]) is ok
 
 
 def test_a_delivery_becomes_the_watchers_payload() -> None:

@@ -135,7 +135,8 @@ class RevAIHook(BaseHook):
         for secret in settings.transport.secrets():
             mask_secret(secret)
         if settings.webhook is not None:
-            mask_secret(settings.webhook.secret)
+            for secret in settings.webhook.accepted_secrets:
+                mask_secret(secret)
         return settings
 
     @cached_property

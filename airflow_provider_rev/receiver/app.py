@@ -48,8 +48,8 @@ RACE_RETRIES = 3
 _RECORDING = threading.Lock()
 
 
-def _secret(conn_id: str) -> str | None:
-    """Return the connection's webhook secret, or ``None`` if it has none or does not exist."""
+def _secrets(conn_id: str) -> tuple[str, ...]:
+    """Return the secrets the connection accepts; none if it has no secret or does not exist."""
     from airflow.models.connection import Connection
 
     from airflow_provider_rev.hooks.revai import RevAIHook
@@ -59,13 +59,13 @@ def _secret(conn_id: str) -> str | None:
     except Exception as exc:  # noqa: BLE001  # not found (or the secrets backend failed): refused
         if type(exc).__name__ != "AirflowNotFoundException":
             log.warning("Rev AI webhook for connection %s refused: reading it failed: %s", conn_id, exc)
-        return None
+        return ()
     try:
         settings = RevAIHook._settings(conn_id, conn, conn.extra_dejson)
     except Exception as exc:  # noqa: BLE001  # a broken connection refuses webhooks, and says why
         log.error("Rev AI webhook for connection %s refused: the connection is invalid: %s", conn_id, exc)
-        return None
-    return settings.webhook.secret if settings.webhook is not None else None
+        return ()
+    return settings.webhook.accepted_secrets if settings.webhook is not None else ()
 
 
 def _record(conn_id: str, payload: JobCompletion) -> Outcome | None:
@@ -94,9 +94,9 @@ def create_app() -> FastAPI:
 
     @app.post(ROUTE)
     async def receive(conn_id: str, request: Request) -> JSONResponse:
-        secret = await run_in_threadpool(_secret, conn_id)
+        secrets = await run_in_threadpool(_secrets, conn_id)
         client = request.client.host if request.client else "?"
-        if secret is None or not is_authorized(request.headers.get("authorization"), secret):
+        if not is_authorized(request.headers.get("authorization"), secrets):
             log.warning("Rev AI webhook for connection %s from %s refused: not authorized", conn_id, client)
             return _answer(401, "not authorized")
         declared = request.headers.get("content-length")

@@ -106,7 +106,8 @@ def test_connection_form_save_and_row_test(ui: WebUI) -> None:
     assert region.locator("label").inner_text().strip() == fields["region"]["label"]
     assert region.locator("[data-part=helper-text]").inner_text() == fields["region"]["description"]
     assert region.get_by_text("US: api.rev.ai").is_visible()
-    assert form.locator("#element_webhook_secret").get_attribute("type") == "password"
+    for secret in ("webhook_secret", "webhook_previous_secret"):
+        assert form.locator(f"#element_{secret}").get_attribute("type") == "password", secret
     save_connection(page, "revai_default")
     stored = ui.airflow.api.request("GET", "/connections/revai_default")
     assert (stored["host"], stored["port"]) == ("http://127.0.0.1", ui.emu_port)
@@ -114,6 +115,7 @@ def test_connection_form_save_and_row_test(ui: WebUI) -> None:
     assert json.loads(stored["extra"]) == {
         "region": "api.rev.ai",
         "webhook_secret": None,
+        "webhook_previous_secret": None,
         "webhook_base_url": None,
     }
 

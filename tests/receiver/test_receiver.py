@@ -173,6 +173,32 @@ def test_a_call_without_the_secret_is_refused_alike(
     assert "not authorized" in logged and SECRET not in logged and "wrong-secret" not in logged
 
 
+def test_while_rotating_the_previous_secret_is_accepted_until_it_is_cleared(
+    receiver: Receiver, asset_name: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    new = "rotated-secret-abcdef0123456789"
+    env = f"AIRFLOW_CONN_{CONN.upper()}"
+    monkeypatch.setenv(
+        env, connection_json("http://127.0.0.1:9", webhook_secret=new, webhook_previous_secret=SECRET)
+    )
+    from airflow_provider_rev.idempotency import TaskInstanceRef, idempotency_key, tag_metadata
+
+    tagged = tag_metadata(None, idempotency_key(*TaskInstanceRef("calls", "run1", "submit", -1)))
+    old_job = {"job": {"id": "Rotated00001", "status": "transcribed", "metadata": tagged}}
+    new_job = {"job": {"id": "Rotated00002", "status": "failed", "metadata": tagged}}
+    assert receiver.post(old_job, secret=SECRET).status_code == 200
+    assert receiver.post(new_job, secret=new).status_code == 200
+    assert (
+        receiver.post({"job": {"id": "Rotated00003", "status": "transcribed"}}, secret="x" * 20).status_code
+        == 401
+    )
+    monkeypatch.setenv(env, connection_json("http://127.0.0.1:9", webhook_secret=new))
+    with caplog.at_level(logging.INFO):
+        late = receiver.post({"job": {"id": "Rotated00004", "status": "transcribed"}}, secret=SECRET)
+    assert late.status_code == 401 and SECRET not in caplog.text and new not in caplog.text
+    assert [e["payload"]["id"] for e in recorded_events(asset_name)] == ["Rotated00001", "Rotated00002"]
+
+
 @pytest.mark.parametrize(
     ("raw", "says"),
     [

@@ -46,6 +46,8 @@ RACE_RETRIES = 3
 #: One recording transaction at a time in this process: before Airflow 3.3 the duplicate check
 #: relies on a row lock, which SQLite ignores; across processes the database settles it.
 _RECORDING = threading.Lock()
+#: Logged when a concurrent delivery of the same job committed first.
+RACE_LOST = "a concurrent delivery recorded it first"
 
 
 def _secrets(conn_id: str) -> tuple[str, ...]:
@@ -79,6 +81,7 @@ def _record(conn_id: str, payload: JobCompletion) -> Outcome | None:
                     return None
                 return record_completion(session, conn_id, payload)
         except DuplicateDelivery:
+            log.info("Rev AI webhook for job %s: %s, checking again", payload["id"], RACE_LOST)
             if attempt == RACE_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")

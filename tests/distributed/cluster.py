@@ -42,6 +42,12 @@ FIGURES: list[str] = []
 
 DAG_ID = "example_rev_batch"
 EXAMPLE_DAG = Path(__file__).resolve().parents[2] / "example_dags" / "example_rev_batch.py"
+WEBHOOK_DAG = Path(__file__).resolve().parent / "dags" / "webhook_asset.py"
+#: Connection whose jobs call the receiver back; its watcher stays idle (it has a webhook secret).
+HOOKS_CONN = "revai_hooks"
+HOOKS_SECRET = "distributed-webhook-secret-0123456789"
+#: API-server processes: concurrent deliveries of one job race in different processes.
+API_WORKERS = 2
 POKE_INTERVAL = 5
 #: Longer than the whole session: jobs finish only when a batch advances the emulator's clock.
 JOB_SECONDS = 3600.0
@@ -65,8 +71,9 @@ def celery_workers(concurrency: int) -> tuple[Component, ...]:
 
 
 def distributed_spec(dags: Path, pg: Service, broker: Service, emu: RevAIEmulator) -> DeploymentSpec:
-    """Return the spec: PostgreSQL and Redis services, api-server, scheduler, dag-processor,
-    two triggerers and two Celery workers; failure detection shortened so faults heal in seconds.
+    """Return the spec: PostgreSQL and Redis services, api-server (two processes), scheduler,
+    dag-processor, two triggerers and two Celery workers; failure detection shortened so faults
+    heal in seconds.
     """
 
     base = [c for c in local_components() if "triggerer" not in c.name]
@@ -78,8 +85,12 @@ def distributed_spec(dags: Path, pg: Service, broker: Service, emu: RevAIEmulato
         components=(*base, *triggerers(2), *celery_workers(4)),
         executor="CeleryExecutor",
         database_url=pg.url,
-        connections={"revai_default": connection_json(emu.base_url, emu.token)},
+        connections={
+            "revai_default": connection_json(emu.base_url, emu.token),
+            HOOKS_CONN: connection_json(emu.base_url, emu.token, webhook_secret=HOOKS_SECRET),
+        },
         config={
+            "api.workers": str(API_WORKERS),
             "celery.broker_url": broker.url,
             "celery.result_backend": f"db+{pg.url}",
             "core.parallelism": "16",
@@ -98,10 +109,11 @@ def distributed_spec(dags: Path, pg: Service, broker: Service, emu: RevAIEmulato
 
 
 def dags_folder(root: Path) -> Path:
-    """Return a DAGs folder holding only the mapped batch example (the dag-processor parses one file)."""
+    """Return a DAGs folder with the mapped batch example and the webhook Asset's (paused) DAG."""
     folder = root / "dags"
     folder.mkdir()
     shutil.copy(EXAMPLE_DAG, folder / EXAMPLE_DAG.name)
+    shutil.copy(WEBHOOK_DAG, folder / WEBHOOK_DAG.name)
     return folder
 
 

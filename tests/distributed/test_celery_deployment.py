@@ -11,7 +11,9 @@ recordings, and each is asserted from the REST API and the emulator's counts:
    is held back): the retry runs on the other worker and reconnects to the job;
 3. ``kill -9`` of a triggerer while the submits are deferred: the other takes over its
    triggers, each event fires once;
-4. a scheduler restart while submits are running and deferring: nothing is lost.
+4. a scheduler restart while submits are running and deferring: nothing is lost;
+5. webhooks: every job delivered three times at once to the api-server's two processes is
+   recorded once on PostgreSQL (the Asset state store's key settles the race).
 
 Last, the deployment is stopped and must leave no process and no port behind.
 """
@@ -25,13 +27,18 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 import pytest
+import requests
 from distributed.cluster import (
+    API_WORKERS,
     DAG_ID,
     FIGURES,
+    HOOKS_CONN,
+    HOOKS_SECRET,
     JOB_SECONDS,
     TRIGGERERS,
     WORKERS,
@@ -40,6 +47,7 @@ from distributed.cluster import (
     dags_folder,
     distributed_spec,
 )
+from integration.fire_and_forget import asset_events
 from integration.harness import (
     Deployment,
     TaskInstance,
@@ -52,10 +60,16 @@ from integration.harness import (
 from support import MediaServer
 
 from airflow_provider_rev.emulator import RevAIEmulator, serve_media
+from airflow_provider_rev.receiver.app import RACE_LOST
+from airflow_provider_rev.webhooks import webhook_url
 
 pytestmark = pytest.mark.distributed
 
 RecordProperty = Callable[[str, object], None]
+WEBHOOK_JOBS = 20
+WEBHOOK_COPIES = 3
+#: What uvicorn logs as each API-server process starts.
+API_PID = re.compile(r"Started server process \[(\d+)\]")
 STARTED = time.monotonic()
 
 
@@ -304,11 +318,52 @@ def test_4_scheduler_restart_mid_run_loses_nothing(cluster: Cluster, record_prop
     transcripts_match(batch)
 
 
-def test_5_nothing_outlives_the_deployment(cluster: Cluster) -> None:
+def test_5_concurrent_webhook_deliveries_record_each_job_once(cluster: Cluster) -> None:
+    """Rev AI delivers again whenever an answer is late or lost, so copies of one delivery can
+    reach different API-server processes at once; PostgreSQL must keep exactly one event each.
+    """
+    from airflow_provider_rev.idempotency import TaskInstanceRef, idempotency_key, tag_metadata
+
+    deployment = cluster.deployment
+    ti = TaskInstanceRef("webhooks", "run1", "submit", -1)
+    tag = tag_metadata("distributed", idempotency_key(*ti), ti)
+    jobs = [f"PgHook{i:06d}" for i in range(WEBHOOK_JOBS)]
+    # Each job's copies are next to each other, so the pool sends them at the same moment.
+    bodies = [
+        {"job": {"id": job, "status": "transcribed", "metadata": tag, "created_on": "2026-12-04T05:00:00Z"}}
+        for job in jobs
+        for _ in range(WEBHOOK_COPIES)
+    ]
+    url = webhook_url(deployment.api_url, HOOKS_CONN)
+    auth = {"Authorization": f"Bearer {HOOKS_SECRET}"}
+    started = time.monotonic()
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda body: requests.post(url, json=body, headers=auth, timeout=60), bodies))
+    seconds = time.monotonic() - started
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers if a.status_code != 200]
+    asset = f"revai_jobs__{HOOKS_CONN}"
+    recorded = Counter(a.json()["job_id"] for a in answers if a.json()["recorded"] == [asset])
+    assert recorded == Counter(dict.fromkeys(jobs, 1))
+    assert sum(a.json()["duplicate"] == [asset] for a in answers) == len(bodies) - len(jobs)
+    events = Counter(e["extra"]["payload"]["id"] for e in asset_events(deployment, "from_webhook"))
+    assert events == Counter(dict.fromkeys(jobs, 1))
+    wrong = requests.post(url, json=bodies[0], headers={"Authorization": "Bearer " + "x" * 32}, timeout=60)
+    assert wrong.status_code == 401
+    log = deployment.log_text("api-server")
+    assert len({m.group(1) for m in API_PID.finditer(log)}) == API_WORKERS
+    FIGURES.append(
+        f"5. webhooks: {len(bodies)} deliveries ({WEBHOOK_JOBS} jobs x {WEBHOOK_COPIES}, 12 at a time) to "
+        f"{API_WORKERS} api-server processes in {seconds:.1f} s: {len(events)} events, "
+        f"{len(bodies) - len(jobs)} answered duplicate, {log.count(RACE_LOST)} of them after losing an "
+        "insert race on the state store key"
+    )
+
+
+def test_6_nothing_outlives_the_deployment(cluster: Cluster) -> None:
     deployment = cluster.deployment
     ports = [deployment.api_port, *(c.ready_port for c in deployment.spec.services if c.ready_port)]
     deployment.stop()
-    FIGURES.append(f"whole session (start-up, 4 scenarios, stop): {time.monotonic() - STARTED:.0f} s")
+    FIGURES.append(f"whole session (start-up, 5 scenarios, stop): {time.monotonic() - STARTED:.0f} s")
     assert len(deployment.seen_pids) >= 9
     assert deployment.leftover_pids() == set()
     assert all(port_is_free(port) for port in ports), ports

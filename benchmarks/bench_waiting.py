@@ -1,4 +1,4 @@
-"""Waiting for N Rev AI jobs: one shared poll per connection (Airflow 3.3) against one poll loop per job.
+"""Waiting for N Rev AI jobs: the shared poll (Airflow 3.3), one poll loop per job, and the job watcher.
 
 Run: ``.venv/bin/python benchmarks/bench_waiting.py`` (``--sizes 100,1000 --clock-speed 20`` for
 less; the chart needs ``uv pip install -e ".[test,bench]"``). Figures: ``benchmarks/RESULTS.md``.
@@ -19,9 +19,12 @@ How it measures:
    through its own ``run()``; both in one event loop, driven by ``tests/support.py``'s
    ``run_shared`` / ``run_standalone``. ``TranscriptTrigger.clock`` follows the emulator's clock
    (:class:`FollowingClock`), so every interval and pause of the waiting code is compressed like
-   the emulator's time. The exception: the hook's own retry sleeps after a 429 (``run()`` only;
-   the shared poll backs off on the trigger clock) are real seconds, so each costs ``clock_speed``
-   emulated seconds of latency to the per-job path, and spares it some requests.
+   the emulator's time. The exception: the hook's own retry sleeps after a 429 (``run()`` and
+   the watcher; the shared poll backs off on the trigger clock) are real seconds, so each costs
+   ``clock_speed`` emulated seconds of latency, and spares some requests. A third path,
+   *watcher*, runs no waiting trigger at all: one ``JobCompletionTrigger`` (the completion
+   Asset's watcher) lists the account every poll interval and reports each job as it finishes,
+   on the same clock (:func:`watch`).
 4. Each (N, path) runs in a fresh process (:func:`measure`), so memory freed by one run does not
    hide the next one's growth. Requests and 429s are the emulator's counts; resume latency is the
    moment a trigger fired minus its job's ``completed_on`` (emulated seconds); RSS is the growth
@@ -66,7 +69,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "benchmarks" / "results" / "waiting.png"
 CONN_ID = "revai_bench"
-SHARED, PER_JOB = "shared", "per-job"
+SHARED, PER_JOB, WATCHER = "shared", "per-job", "watcher"
+PATHS = (SHARED, PER_JOB, WATCHER)
 STATUS_ROUTES = ("GET /jobs", "GET /jobs/{id}")
 T = TypeVar("T")
 
@@ -85,6 +89,7 @@ class Settings:
     submitted_over: float | None = None
     seed: int = 7
     chart: Path | None = CHART
+    paths: tuple[str, ...] = PATHS
 
     def emulator(self) -> EmulatorConfig:
         """Return the emulator's configuration: compressed clock, rate limit, unlimited balance."""
@@ -252,6 +257,8 @@ def measure(settings: Settings, count: int, path: str) -> Row:
     Airflow is imported here, not at the top: the emulator's process re-imports this script and
     needs none of it.
     """
+    if path == WATCHER:
+        return watch(settings, count)
     if str(ROOT / "tests") not in sys.path:
         sys.path.insert(0, str(ROOT / "tests"))
     from support import run_shared, run_standalone
@@ -333,6 +340,80 @@ def measure(settings: Settings, count: int, path: str) -> Row:
     return Row(path, count, requests, sum(faulted.values()), latencies, rss, cpu, wall, outcomes)
 
 
+def watch(settings: Settings, count: int) -> Row:
+    """Report ``count`` jobs finishing with one completion watcher instead of a trigger per job.
+
+    The watcher starts with every job in progress (it reports only jobs that finish after its
+    first listing) and runs until it reported all of them; latency is when it yielded a job's
+    event minus the job's ``completed_on``, as for the waiting triggers.
+    """
+    from airflow_provider_rev.hooks.revai import RevAIHook
+    from airflow_provider_rev.triggers.completions import JobCompletionTrigger
+
+    async def warm_up() -> None:
+        """Import and open what the first listing needs, outside the measurement."""
+        hook = RevAIHook(CONN_ID)
+        try:
+            async for _ in hook.alist_jobs(limit=1):
+                pass
+        finally:
+            await hook.aclose()
+
+    async def collect(trigger: JobCompletionTrigger) -> tuple[list[dict[str, Any]], list[float], int | None]:
+        payloads: list[dict[str, Any]] = []
+        fired_at: list[float] = []
+        waiting_rss: int | None = None
+
+        async def sample() -> None:
+            nonlocal waiting_rss
+            while not payloads:
+                waiting_rss = rss_bytes()
+                await asyncio.sleep(0.05)
+
+        sampler = asyncio.ensure_future(sample())
+        events = trigger.run()
+        try:
+            async for event in events:
+                payloads.append(event.payload)
+                fired_at.append(trigger.clock.time())
+                if len(payloads) == count:
+                    break
+        finally:
+            sampler.cancel()
+            await events.aclose()
+        return payloads, fired_at, waiting_rss
+
+    with (
+        EmulatorProcess(settings.emulator()) as emu,
+        mock.patch.dict(os.environ, {f"AIRFLOW_CONN_{CONN_ID.upper()}": connection_json(emu)}),
+    ):
+        JobCompletionTrigger.clock = FollowingClock(emu.clock)
+        try:
+            asyncio.run(warm_up())
+            emu.call(forget_everything)
+            minutes, ages = settings.jobs(count)
+            emu.call(seed_jobs, minutes, ages)
+            gc.collect()
+            rss_before = rss_bytes()
+            cpu, wall = time.process_time(), time.perf_counter()
+            trigger = JobCompletionTrigger(CONN_ID, settings.poll_interval, only_provider_jobs=False)
+            limit = emu.clock.real_seconds(settings.processing_seconds + 3600 + 10 * settings.poll_interval)
+            payloads, fired_at, rss_waiting = asyncio.run(asyncio.wait_for(collect(trigger), limit))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            requests, faulted = emu.call(tally)
+        finally:
+            JobCompletionTrigger.clock = SYSTEM_CLOCK
+    latencies = [
+        at - datetime.fromisoformat(str(payload["completed_on"])).timestamp()
+        for payload, at in zip(payloads, fired_at, strict=True)
+        if payload.get("completed_on")
+    ]
+    rss = None if rss_before is None or rss_waiting is None else (rss_waiting - rss_before) / count
+    outcomes = Counter(str(payload["status"]) for payload in payloads)
+    assert len({payload["id"] for payload in payloads}) == count, "the watcher reported a job twice"
+    return Row(WATCHER, count, requests, sum(faulted.values()), latencies, rss, cpu, wall, outcomes)
+
+
 # ---- the report ------------------------------------------------------------------------------------
 
 
@@ -383,14 +464,14 @@ def targets(rows: list[Row], settings: Settings, size: int = 1000) -> list[str]:
 
 
 def chart(rows: list[Row], settings: Settings, path: Path) -> None:
-    """Draw status requests per job and p95 resume latency against N, shared and per-job."""
+    """Draw status requests per job and p95 resume latency against N, for each path measured."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, (requests, latency) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, style in ((SHARED, "o-"), (PER_JOB, "s--")):
+    for name, style in ((SHARED, "o-"), (PER_JOB, "s--"), (WATCHER, "^:")):
         series = sorted((row for row in rows if row.path == name), key=lambda row: row.jobs)
         sizes = [row.jobs for row in series]
         requests.plot(sizes, [row.status_requests / row.jobs for row in series], style, label=name)
@@ -409,7 +490,7 @@ def chart(rows: list[Row], settings: Settings, path: Path) -> None:
         axes.grid(True, alpha=0.3)
         axes.legend()
     figure.suptitle(
-        f"Shared poll vs per-job polling: poll interval {settings.poll_interval:g} s, "
+        f"Shared poll, per-job polling and the job watcher: poll interval {settings.poll_interval:g} s, "
         f"limit {settings.rate_limit:g} requests/s"
     )
     figure.tight_layout()
@@ -437,6 +518,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, bool]:
         "--submitted-over", type=float, help="s over which jobs were submitted (poll interval)"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"which of {', '.join(PATHS)} to run")
     parser.add_argument("--chart", default=str(defaults.chart), help="PNG to write ('' for none)")
     parser.add_argument(
         "--in-process",
@@ -454,6 +536,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, bool]:
         submitted_over=args.submitted_over,
         seed=args.seed,
         chart=Path(args.chart) if args.chart else None,
+        paths=tuple(path for path in PATHS if path in args.paths.split(",")),
     )
     return settings, args.in_process
 
@@ -476,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> Report:
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, spawn, initializer=quiet_airflow, max_tasks_per_child=1) as fresh:
         for count in settings.sizes:
-            for path in (SHARED, PER_JOB):
+            for path in settings.paths:
                 if in_process:
                     rows.append(measure(settings, count, path))
                 else:

@@ -43,8 +43,8 @@ def lookups(benchmarks: None) -> Any:
     return {lookup.scenario: lookup for lookup in bench.main(["--sizes", str(SCAN_SIZE)])}
 
 
-def test_every_trigger_fires_one_transcribed_event_on_both_paths(waiting: Any) -> None:
-    assert [row.path for row in waiting.rows] == ["shared", "per-job"]
+def test_every_job_gets_one_transcribed_event_on_every_path(waiting: Any) -> None:
+    assert [row.path for row in waiting.rows] == ["shared", "per-job", "watcher"]
     for row in waiting.rows:
         assert row.jobs == JOBS
         assert dict(row.events) == {"transcribed": JOBS}, row.path
@@ -52,11 +52,17 @@ def test_every_trigger_fires_one_transcribed_event_on_both_paths(waiting: Any) -
 
 
 def test_the_shared_poll_lists_and_sends_fewer_status_requests_without_a_429(waiting: Any) -> None:
-    shared, per_job = waiting.rows
+    shared, per_job, _ = waiting.rows
     assert shared.requests["GET /jobs"] >= 1
     assert per_job.requests["GET /jobs"] == 0 and per_job.requests["GET /jobs/{id}"] >= JOBS
     assert shared.status_requests < per_job.status_requests
     assert shared.rate_limited == 0
+
+
+def test_the_watcher_only_lists(waiting: Any) -> None:
+    watcher = waiting.rows[-1]
+    assert watcher.requests["GET /jobs"] >= 1 and watcher.requests["GET /jobs/{id}"] == 0
+    assert watcher.status_requests == sum(watcher.requests.values())
 
 
 def test_pay_once_lookups_find_the_earlier_job_and_cost_what_they_should(lookups: Any) -> None:

@@ -69,3 +69,15 @@ def consumer_settled(airflow: Deployment) -> bool:
     """Whether the consumer DAG has runs and all of them ended."""
     runs = airflow.api.request("GET", f"/dags/{FETCH_DAG}/dagRuns", params={"limit": 100})["dag_runs"]
     return bool(runs) and all(run["state"] in ("success", "failed") for run in runs)
+
+
+def consumer_idle(airflow: Deployment) -> bool:
+    """Whether the consumer's runs all ended and no Asset event waits to queue another.
+
+    Only then does the next event start a run that takes every event left behind
+    (apache/airflow#56050): an event recorded while a run is queued but not yet created joins
+    that run's queue entry and is then skipped by it, so a "flush" event sent at that moment
+    could itself be left behind.
+    """
+    queued = airflow.api.request("GET", f"/dags/{FETCH_DAG}/assets/queuedEvents")
+    return not queued["queued_events"] and consumer_settled(airflow)

@@ -26,6 +26,7 @@ from integration.fire_and_forget import (
     STEP,
     SUBMIT_DAG,
     asset_events as source_events,
+    consumer_idle,
     consumer_settled,
     copy_example,
     fetch_task_instances,
@@ -131,7 +132,7 @@ def stream(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory) -
             return consumer_settled(airflow)
 
         time.sleep(5 * WATCH_INTERVAL)  # more listings: nothing more may be reported
-        wait_until(settled, "the consumer runs to end", airflow)
+        wait_until(lambda: consumer_idle(airflow), "the consumer to be idle", airflow)
         result.fetched_before_next = fetched_files()
         result.events_before_next = len(asset_events(airflow))
 

@@ -28,6 +28,7 @@ from integration.fire_and_forget import (
     STEP,
     SUBMIT_DAG,
     asset_events,
+    consumer_idle,
     consumer_settled,
     copy_example,
     fetch_task_instances,
@@ -155,6 +156,7 @@ def delivered(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory
 
         emu.advance_clock(2 * STEP)  # the last two
         wait_until(events_at_least(RECORDINGS), "all five events", airflow)
+        wait_until(lambda: consumer_idle(airflow), "the consumer to be idle", airflow)
 
         # The next batch's job (as tomorrow's submit run would): its event makes the scheduler
         # consume any event it left behind (apache/airflow#56050, see docs/completions.md).

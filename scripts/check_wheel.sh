@@ -62,6 +62,9 @@ fi
 meta="${PACKAGE}-${VERSION}.dist-info"
 "$PYTHON" -m zipfile -e "$WHEEL" "$WORK/wheel"
 grep -qx "Name: $DIST_NAME" "$WORK/wheel/$meta/METADATA" || fail "METADATA names another project"
+grep -qx "License-Expression: Apache-2.0" "$WORK/wheel/$meta/METADATA" || fail "METADATA declares no Apache-2.0 licence"
+cmp -s LICENSE "$WORK/wheel/$meta/licenses/LICENSE" || fail "the wheel does not carry LICENSE"
+grep -qxF LICENSE "$WORK/sdist.txt" || fail "sdist lacks LICENSE"
 grep -q "^provider_info = ${PACKAGE}.get_provider_info:get_provider_info" \
 	"$WORK/wheel/$meta/entry_points.txt" || fail "no apache_airflow_provider entry point"
 

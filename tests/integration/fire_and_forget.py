@@ -81,3 +81,13 @@ def consumer_idle(airflow: Deployment) -> bool:
     """
     queued = airflow.api.request("GET", f"/dags/{FETCH_DAG}/assets/queuedEvents")
     return not queued["queued_events"] and consumer_settled(airflow)
+
+
+def create_manual_event(airflow: Deployment, asset_name: str) -> None:
+    """Create an event on the Asset through the REST API (the Asset page's "Create Event").
+
+    Sent while the consumer is idle, it starts one run that takes every event left behind
+    (apache/airflow#56050); ``finished_jobs`` skips the event itself, which carries no job.
+    """
+    (asset,) = airflow.api.request("GET", "/assets", params={"name_pattern": asset_name})["assets"]
+    airflow.api.request("POST", "/assets/events", json={"asset_id": asset["id"], "extra": {"flush": True}})

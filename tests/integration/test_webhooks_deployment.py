@@ -31,6 +31,7 @@ from integration.fire_and_forget import (
     consumer_idle,
     consumer_settled,
     copy_example,
+    create_manual_event,
     fetch_task_instances,
     wait_until,
 )
@@ -39,7 +40,6 @@ from support import MediaServer, connection_json
 
 from airflow_provider_rev.emulator import RevAIEmulator, serve_media
 from airflow_provider_rev.emulator.webhooks import WebhookDelivery
-from airflow_provider_rev.idempotency import TaskInstanceRef, tag_metadata
 
 RecordProperty = Callable[[str, object], None]
 SECRET = "deployment-webhook-secret-0123456789"
@@ -60,6 +60,7 @@ class Delivered:
     events_after_duplicate: int = 0
     wrong_secret_answer: tuple[int, dict[str, Any]] = (0, {})
     events_after_wrong_secret: int = 0
+    fetched_before_flush: list[str] = field(default_factory=list)
     failed_while_down: list[WebhookDelivery] = field(default_factory=list)
     events_while_down: int = 0
     fetches: list[TaskInstance] = field(default_factory=list)
@@ -71,6 +72,10 @@ class Delivered:
     startup_seconds: float = 0.0
     idle_lines: int = 0
     files_with_secret: list[str] = field(default_factory=list)
+
+
+#: The example's Asset: connection ``revai_default``, jobs tagged ``fire-and-forget``.
+ASSET = "revai_jobs__revai_default__fire-and-forget"
 
 
 def webhook_events(airflow: Deployment) -> list[dict[str, Any]]:
@@ -158,26 +163,17 @@ def delivered(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory
         wait_until(events_at_least(RECORDINGS), "all five events", airflow)
         wait_until(lambda: consumer_idle(airflow), "the consumer to be idle", airflow)
 
-        # The next batch's job (as tomorrow's submit run would): its event makes the scheduler
-        # consume any event it left behind (apache/airflow#56050, see docs/completions.md).
-        url = media.add("call-next", seconds=1, transcript="Speaker 0: The next batch.")
-        ti = TaskInstanceRef(SUBMIT_DAG, "scheduled__next", "submit", 0)
-        body = {
-            "source_config": {"url": url},
-            "metadata": tag_metadata("fire-and-forget", ti.key, ti),
-            "notification_config": {"url": first.url, "auth_headers": {"Authorization": f"Bearer {SECRET}"}},
-        }
-        answer = requests.post(emu.api_url + "/jobs", headers=emu.auth_headers, json=body, timeout=10)
-        result.job_ids.append(answer.json()["id"])
-        emu.advance_clock(1.5 * STEP)
-
         def fetched_files() -> list[str]:
             return sorted(path.stem for path in out.iterdir())
 
-        wait_until(events_at_least(RECORDINGS + 1), "the next batch's event", airflow)
+        # What to do when the last jobs of a batch must not wait for the next batch's events:
+        # an event created by hand starts a run that takes every event left behind
+        # (apache/airflow#56050, see docs/completions.md).
+        result.fetched_before_flush = fetched_files()
+        create_manual_event(airflow, ASSET)
         wait_until(lambda: fetched_files() == sorted(result.job_ids), "every job fetched", airflow)
         time.sleep(4)
-        wait_until(lambda: consumer_settled(airflow), "the consumer runs to end", airflow)
+        wait_until(lambda: consumer_idle(airflow), "the consumer runs to end", airflow)
         result.events = webhook_events(airflow)
         result.deliveries = emu.webhook_deliveries
         tis = fetch_task_instances(airflow)
@@ -194,11 +190,12 @@ def delivered(deployments: Deployments, tmp_path_factory: pytest.TempPathFactory
             if path.is_file() and SECRET.encode() in path.read_bytes()
         ]
     REPORT.append(
-        f"webhooks, {RECORDINGS} jobs + 1 (api-server killed for two deliveries): start-up "
+        f"webhooks, {RECORDINGS} jobs (api-server killed for two deliveries): start-up "
         f"{result.startup_seconds:.0f} s; {len(result.events)} asset events from {len(result.deliveries)} "
         f"deliveries ({len(result.failed_while_down)} refused while down, retried); {len(result.fetches)} "
         f"fetches; {result.list_requests} GET /jobs and {result.job_requests} GET /jobs/{{id}} in all; "
-        f"completion to asset event {result.first_event_seconds:.0f} s"
+        f"completion to asset event {result.first_event_seconds:.0f} s; "
+        f"{len(result.fetched_before_flush)} of {RECORDINGS} fetched before an event made by hand"
     )
     yield result
 
@@ -217,11 +214,7 @@ def test_each_job_is_recorded_once_and_nothing_polls(
 
 def test_a_repeated_delivery_and_a_wrong_secret_record_nothing(delivered: Delivered) -> None:
     status, body = delivered.duplicate_answer
-    assert (
-        status == 200
-        and body["recorded"] == []
-        and body["duplicate"] == ["revai_jobs__revai_default__fire-and-forget"]
-    )
+    assert status == 200 and body["recorded"] == [] and body["duplicate"] == [ASSET]
     assert delivered.events_after_duplicate == 1
     assert delivered.wrong_secret_answer == (401, {"detail": "not authorized"})
     assert delivered.events_after_wrong_secret == 1
@@ -243,8 +236,9 @@ def test_the_payload_names_the_submitting_task(delivered: Delivered) -> None:
 
 
 def test_each_transcript_is_fetched_once(delivered: Delivered) -> None:
-    assert [ti.state for ti in delivered.fetches] == ["success"] * (RECORDINGS + 1)
+    assert [ti.state for ti in delivered.fetches] == ["success"] * RECORDINGS
     assert delivered.files == sorted(delivered.job_ids)
+    assert set(delivered.fetched_before_flush) <= set(delivered.job_ids)
     assert {ti.state for ti in delivered.failure_reports} == {"success"}
 
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Release check: build the sdist and the wheel into dist/, check the sdist can rebuild the
-# package, install the wheel (not editable) into a throwaway virtualenv with Airflow, and check
-# that Airflow discovers the provider and that the emulator runs from the installed wheel.
+# package, then, for each supported Airflow line, do what README "Installing on each Airflow line"
+# tells a user: install the wheel (not editable) into a fresh virtualenv with that line's
+# constraint file, and check that Airflow discovers the provider, that the emulator runs from the
+# installed wheel, and that a connection stored in the metadata database (its token encrypted
+# with the fernet key) reaches the emulator through the hook.
 #
 # Usage: scripts/check_wheel.sh   (make check-wheel)
 # Env:   UV (default .venv/bin/uv), PYTHON (python3.11),
-#        CONSTRAINTS (constraints/airflow-3.3.txt: the Airflow the wheel is installed with).
+#        LINES ("3.1 3.2 3.3": each installed with constraints/airflow-<line>.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 UV=${UV:-$ROOT/.venv/bin/uv}
 PYTHON=${PYTHON:-python3.11}
-CONSTRAINTS=${CONSTRAINTS:-$ROOT/constraints/airflow-3.3.txt}
+LINES=${LINES:-3.1 3.2 3.3}
 PACKAGE=airflow_provider_rev
 DIST_NAME=airflow-provider-rev
 
@@ -68,82 +71,116 @@ grep -qxF LICENSE "$WORK/sdist.txt" || fail "sdist lacks LICENSE"
 grep -q "^provider_info = ${PACKAGE}.get_provider_info:get_provider_info" \
 	"$WORK/wheel/$meta/entry_points.txt" || fail "no apache_airflow_provider entry point"
 
-step "install the wheel into a fresh virtualenv (constraints: ${CONSTRAINTS#"$ROOT"/})"
-"$UV" venv --quiet --python "$PYTHON" "$WORK/venv"
-"$UV" pip install --quiet --python "$WORK/venv/bin/python" --constraint "$CONSTRAINTS" "$WHEEL"
-BIN=$WORK/venv/bin
-export AIRFLOW_HOME=$WORK/airflow-home
-cd "$WORK" # nothing of the source tree is importable from here
+for LINE in $LINES; do
+	step "Airflow $LINE: install the wheel into a fresh virtualenv with constraints/airflow-$LINE.txt"
+	"$UV" venv --quiet --python "$PYTHON" "$WORK/venv-$LINE"
+	"$UV" pip install --quiet --python "$WORK/venv-$LINE/bin/python" \
+		--constraint "$ROOT/constraints/airflow-$LINE.txt" "$ROOT/$WHEEL"
+	BIN=$WORK/venv-$LINE/bin
+	export AIRFLOW_HOME=$WORK/airflow-home-$LINE AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
+	AIRFLOW__CORE__FERNET_KEY=$("$BIN/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+	export AIRFLOW__CORE__FERNET_KEY
+	cd "$WORK" # nothing of the source tree is importable from here
+	"$BIN/python" - "$LINE" <<-'EOF'
+	import sys
+	from importlib.metadata import version
 
-step "Airflow discovers the provider"
-"$BIN/python" - "$VERSION" <<'EOF'
-import sys
-from importlib.metadata import distribution
+	assert version("apache-airflow").startswith(sys.argv[1] + "."), version("apache-airflow")
+	print(f"apache-airflow {version('apache-airflow')}, cryptography {version('cryptography')}")
+	EOF
 
-import airflow_provider_rev
+	step "Airflow $LINE discovers the provider"
+	"$BIN/python" - "$VERSION" <<-'EOF'
+	import sys
+	from importlib.metadata import distribution
 
-version = sys.argv[1]
-location = airflow_provider_rev.__file__
-assert "/site-packages/" in location, f"imported from {location}, not from the installed wheel"
-direct = distribution("airflow-provider-rev").read_text("direct_url.json") or ""
-assert '"editable": true' not in direct, "installed editable"
+	import airflow_provider_rev
 
-from airflow.providers_manager import ProvidersManager
+	version = sys.argv[1]
+	location = airflow_provider_rev.__file__
+	assert "/site-packages/" in location, f"imported from {location}, not from the installed wheel"
+	direct = distribution("airflow-provider-rev").read_text("direct_url.json") or ""
+	assert '"editable": true' not in direct, "installed editable"
 
-manager = ProvidersManager()
-provider = manager.providers.get("airflow-provider-rev")
-assert provider is not None, sorted(manager.providers)
-assert provider.version == version, (provider.version, version)
-try:  # Airflow 3.2+: hooks are indexed by the task runtime's manager
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as HookIndex
-except ImportError:
-    HookIndex = ProvidersManager
-hook = HookIndex().hooks.get("revai")
-assert hook is not None and hook.hook_class_name.endswith("RevAIHook"), hook
-assert hook.package_name == "airflow-provider-rev", hook.package_name
-print(f"provider {provider.version}, connection type revai -> {hook.hook_class_name}")
+	from airflow.providers_manager import ProvidersManager
 
-from airflow import plugins_manager
+	manager = ProvidersManager()
+	provider = manager.providers.get("airflow-provider-rev")
+	assert provider is not None, sorted(manager.providers)
+	assert provider.version == version, (provider.version, version)
+	try:  # Airflow 3.2+: hooks are indexed by the task runtime's manager
+	    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as HookIndex
+	except ImportError:
+	    HookIndex = ProvidersManager
+	hook = HookIndex().hooks.get("revai")
+	assert hook is not None and hook.hook_class_name.endswith("RevAIHook"), hook
+	assert hook.package_name == "airflow-provider-rev", hook.package_name
+	print(f"provider {provider.version}, connection type revai -> {hook.hook_class_name}")
 
-if hasattr(plugins_manager, "get_fastapi_plugins"):  # Airflow 3.2+
-    apps, _ = plugins_manager.get_fastapi_plugins()
-else:
-    plugins_manager.initialize_fastapi_plugins()
-    apps = plugins_manager.fastapi_apps
-assert [app["name"] for app in apps if app["url_prefix"] == "/revai"] == ["Rev AI webhooks"], apps
-print("plugin revai_webhooks: the API server mounts the webhook receiver at /revai")
-EOF
-"$BIN/airflow" providers get "$DIST_NAME" >"$WORK/providers-get.txt" 2>&1 ||
-	fail "airflow providers get failed: $(cat "$WORK/providers-get.txt")"
-grep -q "$DIST_NAME" "$WORK/providers-get.txt" && grep -q "$VERSION" "$WORK/providers-get.txt" ||
-	fail "airflow providers get did not show $DIST_NAME $VERSION: $(cat "$WORK/providers-get.txt")"
-echo "airflow providers get: $DIST_NAME $VERSION"
+	from airflow import plugins_manager
 
-step "the emulator runs from the installed wheel"
-"$BIN/python" -m airflow_provider_rev.emulator --help >/dev/null
-"$BIN/python" - <<'EOF'
-import re
-import signal
-import subprocess
-import sys
+	if hasattr(plugins_manager, "get_fastapi_plugins"):  # Airflow 3.2+
+	    apps, _ = plugins_manager.get_fastapi_plugins()
+	else:
+	    plugins_manager.initialize_fastapi_plugins()
+	    apps = plugins_manager.fastapi_apps
+	assert [app["name"] for app in apps if app["url_prefix"] == "/revai"] == ["Rev AI webhooks"], apps
+	print("plugin revai_webhooks: the API server mounts the webhook receiver at /revai")
+	EOF
+	"$BIN/airflow" providers get "$DIST_NAME" >"$WORK/providers-get.txt" 2>&1 ||
+		fail "airflow providers get failed: $(cat "$WORK/providers-get.txt")"
+	grep -q "$DIST_NAME" "$WORK/providers-get.txt" && grep -q "$VERSION" "$WORK/providers-get.txt" ||
+		fail "airflow providers get did not show $DIST_NAME $VERSION: $(cat "$WORK/providers-get.txt")"
+	echo "airflow providers get: $DIST_NAME $VERSION"
 
-import requests
+	step "Airflow $LINE: the emulator runs from the wheel and a stored connection reaches it"
+	"$BIN/python" -m airflow_provider_rev.emulator --help >/dev/null
+	"$BIN/python" - <<-'EOF'
+	import os
+	import re
+	import signal
+	import subprocess
+	import sys
 
-command = [sys.executable, "-m", "airflow_provider_rev.emulator", "--port", "0", "--token", "wheel-check"]
-with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-    try:
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        assert match, f"no URL in the emulator's first line: {line!r}"
-        api = match.group(1) + "/speechtotext/v1/account"
-        assert requests.get(api, timeout=5).status_code == 401
-        ok = requests.get(api, headers={"Authorization": "Bearer wheel-check"}, timeout=5)
-        assert ok.status_code == 200, ok.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=10)
-    assert proc.returncode == 0, stderr
-print(f"emulator at {match.group(1)}: 401 without a token, 200 with it, clean stop")
-EOF
+	import requests
 
-step "ok: $SDIST and $WHEEL"
+	command = [sys.executable, "-m", "airflow_provider_rev.emulator", "--port", "0", "--token", "wheel-check"]
+	with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+	    try:
+	        line = proc.stdout.readline()
+	        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+	        assert match, f"no URL in the emulator's first line: {line!r}"
+	        api = match.group(1) + "/speechtotext/v1/account"
+	        assert requests.get(api, timeout=5).status_code == 401
+	        ok = requests.get(api, headers={"Authorization": "Bearer wheel-check"}, timeout=5)
+	        assert ok.status_code == 200, ok.text
+	        # A connection stored in the metadata database, its token encrypted with the fernet key
+	        # (what Airflow 3.1.8 broke on with cryptography 51), then used by the hook.
+	        airflow = [sys.executable, "-m", "airflow"]
+	        subprocess.run([*airflow, "db", "migrate"], check=True, capture_output=True)
+	        subprocess.run(
+	            [*airflow, "connections", "add", "revai_wheel", "--conn-type", "revai",
+	             "--conn-host", match.group(1), "--conn-password", "wheel-check"],
+	            check=True, capture_output=True,
+	        )  # fmt: skip
+	        from airflow.models.connection import Connection
+	        from airflow.utils.session import create_session
+
+	        with create_session() as session:
+	            stored = session.query(Connection).filter_by(conn_id="revai_wheel").one()
+	            assert stored.is_encrypted and stored.password == "wheel-check", "fernet round trip"
+	            os.environ["AIRFLOW_CONN_REVAI_WHEEL"] = stored.get_uri()
+	        from airflow_provider_rev.hooks.revai import RevAIHook
+
+	        account = RevAIHook(revai_conn_id="revai_wheel").get_account()
+	        assert "balance_seconds" in account, account
+	    finally:
+	        proc.send_signal(signal.SIGTERM)
+	        _, stderr = proc.communicate(timeout=10)
+	    assert proc.returncode == 0, stderr
+	print(f"emulator at {match.group(1)}: 401 without a token, 200 with it and through a stored connection")
+	EOF
+	cd "$ROOT"
+done
+
+step "ok: $SDIST and $WHEEL on Airflow $LINES"

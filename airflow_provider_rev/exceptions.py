@@ -161,7 +161,31 @@ class RevAIBadRequestError(RevAIAPIError, _Permanent):
 
 
 class RevAIAuthError(RevAIAPIError, _Permanent):
-    """401 or 403: the access token is missing, wrong, or not allowed on this deployment."""
+    """401 or 403: the access token is missing, wrong, or not allowed on this deployment.
+
+    The hook names its connection (:meth:`for_connection`), so the message says which
+    connection to fix and how.
+    """
+
+    conn_id: str | None = None
+    root_url: str | None = None
+
+    def for_connection(self, conn_id: str, root_url: str) -> RevAIAuthError:
+        """Say which connection was refused and where it points; return ``self``."""
+        self.conn_id, self.root_url = conn_id, root_url
+        self.args = (redact_text(self._message()),)
+        return self
+
+    def _message(self, with_endpoint: bool = True) -> str:
+        message = super()._message(with_endpoint)
+        if self.conn_id is None:
+            return message
+        return (
+            f"{message}. Connection {self.conn_id!r} sent its token to {self.root_url}: check that"
+            " the connection's password is a current Rev AI access token. US and EU accounts have"
+            " different tokens and base URLs, so the host must match the account's region"
+            " (https://api.rev.ai for US, https://ec1.api.rev.ai for EU)."
+        )
 
 
 class RevAINotFoundError(RevAIAPIError, _Permanent):

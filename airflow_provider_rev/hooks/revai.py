@@ -28,7 +28,12 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_rev import __version__, _api, form
 from airflow_provider_rev._api import MAX_PAGE_SIZE, ApiRequest, ApiResponse, Call, JobPager, MediaFile
 from airflow_provider_rev.connection import ConnectionSettings, settings_from_connection
-from airflow_provider_rev.exceptions import RevAIConnectionError, RevAIError, RevAITLSError
+from airflow_provider_rev.exceptions import (
+    RevAIAuthError,
+    RevAIConnectionError,
+    RevAIError,
+    RevAITLSError,
+)
 from airflow_provider_rev.models import CustomVocabulary, Job, Transcript
 from airflow_provider_rev.retry import RetryPolicy
 from airflow_provider_rev.secrets import mask_secret, mask_submission
@@ -212,10 +217,17 @@ class RevAIHook(BaseHook):
             )
             if response.status_code >= 400:
                 with response:
-                    raise _api.error_from_response(_to_api_response(response), request)
+                    raise self._error(_to_api_response(response), request)
         except requests.RequestException as exc:
             raise _transport_error(request, exc, outcome_unknown=not _never_connected(exc)) from None
         return response
+
+    def _error(self, response: ApiResponse, request: ApiRequest) -> RevAIError:
+        """Build the typed error of a failed response; a refused token names this connection."""
+        error = _api.error_from_response(response, request)
+        if isinstance(error, RevAIAuthError):
+            return error.for_connection(self.settings.conn_id, self.settings.root_url)
+        return error
 
     def _open(self, request: ApiRequest) -> requests.Response:
         """Send ``request`` under the retry policy; return the open, successful response."""
@@ -315,7 +327,7 @@ class RevAIHook(BaseHook):
                 request, exc, outcome_unknown=not isinstance(exc, aiohttp.ClientConnectorError)
             ) from None
         if result.status >= 400:
-            raise _api.error_from_response(result, request)
+            raise self._error(result, request)
         return result
 
     async def _asend(self, request: ApiRequest) -> ApiResponse:

@@ -365,6 +365,7 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
 
     def execute(self, context: Context) -> str:
         """Submit the job, or reconnect to the one an earlier try submitted; record it; wait if asked."""
+        RevAIJobLink.begin(context)
         pay_once = PayOnce.from_context(context, self.log)
         call = self._submission(pay_once)
         job = pay_once.submit(

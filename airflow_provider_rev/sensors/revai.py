@@ -96,6 +96,7 @@ class TranscriptSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Poke (or reschedule) on the worker, or check once and defer to the triggerer."""
+        RevAIJobLink.begin(context)
         if not self.deferrable:
             return super().execute(context)
         result = self.poke(context)

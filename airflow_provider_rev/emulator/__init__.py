@@ -57,7 +57,8 @@ Behaviour
   measured, so the ``speaker_channels_count`` check only applies to WAV.
 * Transcripts are deterministic (see :mod:`airflow_provider_rev.emulator.transcripts`): a *sidecar*
   transcript (URL media: the same URL with the extension replaced by ``.txt``; ``file://`` media:
-  ``<stem>.txt`` next to the file or in ``media_root``; uploads: ``<stem>.txt`` in ``media_root``) with
+  ``<stem>.txt`` next to the file or in a ``media_root`` folder; uploads, which carry only a file name:
+  ``<stem>.txt`` in a ``media_root`` folder, and a warning naming ``--media-root`` when there is none) with
   optional ``Speaker N:`` line prefixes, else placeholder words seeded by the media bytes.
 * Sub-jobs: each has its own schedule, counted from the moment the job is transcribed. Summarization
   finishes after ``nlp_seconds``; translation target language ``i`` (0-based, in request order) after

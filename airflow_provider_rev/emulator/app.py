@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -52,6 +53,8 @@ from airflow_provider_rev.emulator.recording import UNMATCHED_ROUTE
 from airflow_provider_rev.emulator.state import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Job
 from airflow_provider_rev.emulator.status import JobStatus, TaskStatus
 from airflow_provider_rev.emulator.transcripts import Transcript
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
 MAX_JSON_BYTES = 1 << 20
@@ -222,8 +225,27 @@ async def _read_multipart(request: web.Request) -> tuple[JobOptions, FetchedMedi
         if saved is not None:
             saved.unlink(missing_ok=True)
         raise
-    sidecar = sidecar_for_file(saved, name or "audio_file", core.config.media_root)
+    sidecar = sidecar_for_file(saved, name or "audio_file", core.config.media_roots)
+    if sidecar is None:
+        _warn_no_sidecar(name or "audio_file", core.config.media_roots)
     return options, FetchedMedia(saved, owned=True, sidecar=sidecar), name
+
+
+def _warn_no_sidecar(name: str, roots: tuple[Path, ...]) -> None:
+    """Say why an upload gets placeholder words, and which flag gives it its own.
+
+    An upload carries only a file name, so the emulator cannot look beside the original file.
+    """
+    stem = Path(name).stem
+    searched = ", ".join(str(root) for root in roots) or "no folder: --media-root is not set"
+    log.warning(
+        "upload %r has no sidecar %r (searched %s): the transcript gets placeholder words and "
+        "one speaker. Start the emulator with --media-root <the folder holding it> "
+        "(RevAIEmulator(media_root=...)) to give uploads their words.",
+        name,
+        f"{stem}.txt",
+        searched,
+    )
 
 
 def _require_usable_vocabulary(core: EmulatorCore, options: JobOptions) -> None:

@@ -51,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-duration-seconds", type=float, default=1.0, help="shorter media fails duration_too_short")
     add("--balance-seconds", type=int, default=360_000, help="starting account balance in seconds")
     add("--max-upload-bytes", type=int, default=EmulatorConfig.max_upload_bytes, help="413 above this size")
-    add("--media-root", type=Path, default=None, help="extra directory searched for <stem>.txt sidecars")
+    add(
+        "--media-root",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="folder searched for <stem>.txt sidecars, repeatable; uploads carry only a file name, "
+        "so their words come only from here",
+    )
     add("--allow-remote-media", action="store_true", help="download media from non-loopback hosts too")
     add("--webhook-retry-seconds", type=float, default=1800.0, help="webhook retry interval")
     add("--webhook-retry-window-seconds", type=float, default=86400.0, help="stop retrying after this long")
@@ -130,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         build_parser().error(str(exc))
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s"
+    )
     asyncio.run(serve(config, args.host, args.port, args.verbose))
     return 0

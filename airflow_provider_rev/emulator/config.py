@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ class EmulatorConfig:
         times its speaker channels (``test_mode`` jobs are free); a job that does not fit fails
         ``insufficient_balance``.
     :param email: account e-mail returned by ``GET /account``.
-    :param media_root: extra directory searched for sidecar transcripts (``<stem>.txt``).
+    :param media_root: directory, or directories, searched for sidecar transcripts
+        (``<stem>.txt``). An upload carries only its file name, so this is where the words of
+        uploaded media come from; ``file://`` and downloaded media also find theirs beside them.
     :param allow_file_urls: accept ``file://`` media URLs (emulator extension).
     :param allow_remote_media: download media from non-loopback hosts (off by default: CI stays offline).
     :param download_timeout: seconds allowed per media download.
@@ -70,7 +73,7 @@ class EmulatorConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     balance_seconds: int = 360_000
     email: str = "emulator@example.com"
-    media_root: Path | None = None
+    media_root: Path | Sequence[Path] | None = None
     allow_file_urls: bool = True
     allow_remote_media: bool = False
     download_timeout: float = 30.0
@@ -95,6 +98,15 @@ class EmulatorConfig:
             raise ValueError("rate_limit_per_second must be positive (None: no limit)")
         if self.rate_limit_burst is not None and self.rate_limit_burst < 1:
             raise ValueError("rate_limit_burst must be at least 1")
+
+    @property
+    def media_roots(self) -> tuple[Path, ...]:
+        """Return the sidecar directories, in search order."""
+        if self.media_root is None:
+            return ()
+        if isinstance(self.media_root, (str, Path)):
+            return (Path(self.media_root),)
+        return tuple(Path(root) for root in self.media_root)
 
     @property
     def effective_rate_limit_burst(self) -> int:

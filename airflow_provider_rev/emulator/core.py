@@ -57,7 +57,7 @@ class EmulatorCore:
         self._fetcher = MediaFetcher(
             self._session,
             Path(self._workdir.name),
-            self.config.media_root,
+            self.config.media_roots,
             self.config.allow_remote_media,
             self.config.download_timeout,
         )

@@ -89,12 +89,11 @@ def upload_name(filename: str | None) -> str | None:
     return PureWindowsPath(PurePosixPath(filename).name).name or None
 
 
-def sidecar_for_file(media: Path, name: str | None, media_root: Path | None) -> str | None:
-    """Read ``<stem>.txt`` next to ``media`` or in ``media_root`` (``name`` overrides the stem)."""
+def sidecar_for_file(media: Path, name: str | None, media_roots: tuple[Path, ...]) -> str | None:
+    """Read ``<stem>.txt`` next to ``media`` or in a ``media_roots`` folder (``name`` overrides the stem)."""
     stem = Path(name).stem if name else media.stem
     candidates = [media.with_name(f"{stem}.txt")] if not name else []
-    if media_root is not None:
-        candidates.append(media_root / f"{stem}.txt")
+    candidates.extend(root / f"{stem}.txt" for root in media_roots)
     for candidate in candidates:
         if candidate.is_file():
             with candidate.open("rb") as handle:
@@ -126,7 +125,7 @@ class MediaFetcher:
 
     :param session: client session used for downloads (owned by the caller).
     :param workdir: directory for temporary media copies.
-    :param media_root: extra directory searched for sidecar transcripts.
+    :param media_roots: extra directories searched for sidecar transcripts.
     :param allow_remote: allow downloads from non-loopback hosts (off: such jobs fail ``download_failure``).
     :param timeout: seconds allowed per download.
     """
@@ -135,13 +134,13 @@ class MediaFetcher:
         self,
         session: aiohttp.ClientSession,
         workdir: Path,
-        media_root: Path | None,
+        media_roots: tuple[Path, ...],
         allow_remote: bool,
         timeout: float,
     ) -> None:
         self.session = session
         self.workdir = workdir
-        self.media_root = media_root
+        self.media_roots = media_roots
         self.allow_remote = allow_remote
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -152,7 +151,7 @@ class MediaFetcher:
             path = Path(url2pathname(parts.path))
             if not path.is_file():
                 raise MediaFailure(FailureCode.DOWNLOAD_FAILURE)
-            return FetchedMedia(path, owned=False, sidecar=sidecar_for_file(path, None, self.media_root))
+            return FetchedMedia(path, owned=False, sidecar=sidecar_for_file(path, None, self.media_roots))
         if not self.allow_remote and not _is_loopback(parts.hostname):
             raise MediaFailure(
                 FailureCode.DOWNLOAD_FAILURE,

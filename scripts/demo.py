@@ -7,7 +7,8 @@ What it does, with nothing but this repository and its virtualenv:
 3. points a throwaway ``AIRFLOW_HOME`` and ``AIRFLOW_CONN_REVAI_DEFAULT`` at them, migrates the
    metadata database and runs ``airflow dags test example_rev_transcribe``;
 4. shows the lines proving the sensor deferred to the triggerer and resumed, then the
-   transcript text and where the JSON and SRT files were written;
+   transcript text, the summary the DAG returned to XCom, and where the JSON and SRT files
+   were written;
 5. stops every process it started, and exits non-zero if any step or check failed.
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -26,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_rev.emulator import DEFAULT_TOKEN, make_wav, serve_media
 from airflow_provider_rev.models import Transcript
@@ -54,6 +57,7 @@ class DemoResult:
     state: str = ""
     highlights: list[str] = field(default_factory=list)
     transcript_text: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     emulator_url: str = ""
 
@@ -125,7 +129,7 @@ def _short(line: str) -> str:
 
 
 def check(result: DemoResult, expected_text: str) -> None:
-    """Fail unless the run deferred, resumed, wrote both files and transcribed the sample."""
+    """Fail unless the run deferred, resumed, wrote both files and transcribed and summarized the sample."""
     joined = "\n".join(result.highlights)
     if result.state != "success":
         raise DemoError(f"the DAG run ended {result.state or 'without a state'}")
@@ -138,6 +142,8 @@ def check(result: DemoResult, expected_text: str) -> None:
     got, want = _words(result.transcript_text), _words(expected_text)
     if got != want:
         raise DemoError(f"unexpected transcript: {result.transcript_text!r}")
+    if _words("\n".join(summary_lines(result.summary))) != want:
+        raise DemoError(f"unexpected summary in XCom: {result.summary!r}")
 
 
 def _words(text: str) -> list[str]:
@@ -174,10 +180,30 @@ def run(workdir: Path, processing_seconds: float = 8.0) -> DemoResult:
     for path in sorted(transcripts.rglob("*")):
         if path.is_file():
             result.outputs[path.name] = path
+    result.summary = returned_xcom(workdir / "airflow-home" / "airflow.db", "fetch_summary")
     if "transcript.json" in result.outputs:
         document = json.loads(result.outputs["transcript.json"].read_text())
         result.transcript_text = Transcript.from_dict(document).text
     return result
+
+
+def returned_xcom(database: Path, task_id: str) -> dict[str, Any]:
+    """Read what ``task_id`` returned to XCom in the demo's one DAG run (its metadata database)."""
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value'",
+            (DAG_ID, task_id),
+        ).fetchone()
+    value = json.loads(row[0]) if row else None
+    return value if isinstance(value, dict) else {}
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """Return the summary as the reader sees it: its bullet points, or its paragraph."""
+    bullets = summary.get("bullet_points")
+    if isinstance(bullets, list):
+        return [f"- {bullet}" for bullet in bullets]
+    return [str(summary["summary"])] if summary.get("summary") else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nDemo FAILED: {exc}", file=sys.stderr)
         return 1
     print(f"\nDAG run: {result.state}. Transcript:\n\n{textwrap.indent(result.transcript_text, '    ')}\n")
+    summary = "\n".join(summary_lines(result.summary))
+    print(f"Summary (returned to XCom by fetch_summary):\n\n{textwrap.indent(summary, '    ')}\n")
     for name, path in result.outputs.items():
         print(f"  {name:<16} {path}")
     print(f"\nDone in {time.monotonic() - started:.0f} s; logs in {args.workdir / 'airflow.log'}.")

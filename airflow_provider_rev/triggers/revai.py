@@ -119,6 +119,7 @@ class TranscriptTrigger(BaseEventTrigger):
             raise ValueError(f"resource must be one of {WATCH_KINDS}, got {resource!r}")
         self.resource = resource
         self.shared_polling = bool(shared_polling)
+        self._last_progress: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the classpath and JSON-native kwargs that rebuild this trigger."""
@@ -169,7 +170,7 @@ class TranscriptTrigger(BaseEventTrigger):
                     )
                 else:
                     failures = 0
-                    self.log.info(watch.describe(resource))
+                    self._progress(watch.describe(resource))
                     if watch.over(resource):
                         yield RevAITriggerEvent(watch.event(resource))
                         return
@@ -190,6 +191,15 @@ class TranscriptTrigger(BaseEventTrigger):
         finally:
             await hook.aclose()
 
+    def _progress(self, line: str) -> None:
+        """Log a status line unless it repeats the last one word for word.
+
+        A transcribed job waiting for its summary reads the same at every check; one line says it.
+        """
+        if line != self._last_progress:
+            self.log.info(line)
+            self._last_progress = line
+
     async def _until_first_check(self) -> None:
         """Sleep until ``first_check_at`` (never past ``end_time``); at once if it has passed."""
         if self.first_check_at is None:
@@ -205,7 +215,7 @@ class TranscriptTrigger(BaseEventTrigger):
             resource = await hook.arun(watch.call(self.job_id))
         except RevAIError:
             return None
-        self.log.info(watch.describe(resource))
+        self._progress(watch.describe(resource))
         return RevAITriggerEvent(watch.event(resource)) if watch.over(resource) else None
 
     # ------------------------------------------------------------------ one loop per connection
@@ -302,7 +312,7 @@ class TranscriptTrigger(BaseEventTrigger):
             job = Job.from_dict(data)
             over = watch.over(job)
             if over or self.job_id in batch["due"]:
-                self.log.info(watch.describe(job))
+                self._progress(watch.describe(job))
             if over:
                 return watch.event(job)
         if self.end_time is not None and self.clock.time() >= self.end_time:

@@ -31,6 +31,10 @@ def test_demo_runs_the_example_dag_against_the_emulator(
     assert "waiting in the triggerer" in out and "Resumed from the triggerer" in out
     assert "DAG run: success" in out
     assert "Welcome to the Rev AI provider for Apache Airflow." in out
+    summary = out[out.index("Summary (returned to XCom by fetch_summary):") :]
+    assert "    - Welcome to the Rev AI provider for Apache Airflow." in summary
+    # A status that reads the same at every check is shown once.
+    assert out.count("summarization in_progress") <= 1
     written = sorted(p for p in (tmp_path / "demo" / "transcripts").rglob("*") if p.is_file())
     assert [p.name for p in written] == ["captions.srt", "transcript.json"]
     assert all(str(p) in out for p in written)
@@ -43,6 +47,7 @@ def good_result(demo: ModuleType, tmp_path: Path) -> object:
         state="success",
         highlights=["Rev AI job a: waiting in the triggerer, ...", "Resumed from the triggerer: ..."],
         transcript_text="Welcome, all.",
+        summary={"bullet_points": ["Welcome all."]},
         outputs={"transcript.json": tmp_path / "t.json", "captions.srt": tmp_path / "c.srt"},
     )
 
@@ -59,6 +64,8 @@ def test_check_accepts_a_complete_run(demo: ModuleType, tmp_path: Path) -> None:
         ({"highlights": ["Rev AI job a: waiting in the triggerer"]}, "did not defer and resume"),
         ({"outputs": {"transcript.json": Path("t.json")}}, "captions.srt was not written"),
         ({"transcript_text": "something else"}, "unexpected transcript"),
+        ({"summary": {}}, "unexpected summary"),
+        ({"summary": {"bullet_points": ["Goodbye."]}}, "unexpected summary"),
     ],
 )
 def test_check_fails_on_each_missing_piece(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -91,6 +92,23 @@ async def test_the_triggerers_event_log_line_is_one_short_line(revai_conn: Scrip
     )
     assert "created_on" not in line and "Rev AI job job1: transcribed" in line
     assert isinstance(event, TriggerEvent) and TriggerEvent.model_validate(event).payload == event.payload
+
+
+async def test_a_status_that_reads_the_same_at_every_check_is_logged_once(
+    revai_conn: ScriptedServer, sleeps: list[float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = {**TRANSCRIBED, "completed_on": "2026-11-24T09:00:08Z"}
+    summarizing = {**done, "summarization": {"status": "in_progress"}}
+    summarized = {**done, "summarization": {"status": "completed"}}
+    revai_conn.add("GET /jobs/job1", *[Reply(200, summarizing)] * 4, Reply(200, summarized))
+
+    (event,) = await events_of(TranscriptTrigger("job1", poll_interval=5))
+
+    assert event.payload["status"] == "transcribed" and len(revai_conn.received) == 5
+    logged = re.findall(
+        r"Rev AI job job1: transcribed after 8 s, media 12.5 s, (.*?) \[", capsys.readouterr().out
+    )
+    assert logged == ["summarization in_progress", "summarization completed"]
 
 
 async def test_failed_job(revai_conn: ScriptedServer, sleeps: list[float]) -> None:

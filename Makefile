@@ -78,13 +78,16 @@ demo: venv
 	$(BIN)/python scripts/demo.py
 
 # The documentation site (Sphinx + MyST) into docs/_build/html: a fresh build (-E), nitpicky,
-# warnings are errors. Needs no network once the docs extra is installed.
+# warnings are errors. Needs no network once the docs extra is installed. Then the checks of the
+# built site (tests/test_docs_site.py: API reference, code blocks in Chromium) read that build;
+# `make test` runs before the docs extra is installed on a fresh machine, where they skip.
 $(BIN)/.docs-installed: $(BIN)/.installed pyproject.toml
 	$(UV) --constraint $(CONSTRAINTS) -e ".[docs]"
 	touch $@
 
 docs: $(BIN)/.docs-installed
 	$(BIN)/python -m sphinx -b html -E -W --keep-going -n -q docs docs/_build/html
+	REVAI_DOCS_HTML=docs/_build/html $(BIN)/python -m pytest -q tests/test_docs_site.py
 
 # The web UI screenshots of docs/ui.md, from a real deployment in headless Chromium.
 docs-screenshots: venv

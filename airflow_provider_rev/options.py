@@ -299,6 +299,25 @@ class JobOption:
         """The body field this option fills."""
         return self.api_name or self.name
 
+    @property
+    def valid_for(self) -> str:
+        """Where the option applies, as the docs word it (``"not human; languages en, es"``).
+
+        ``"all"`` when every transcriber, language and deployment accepts it. The option table
+        of ``docs/options.md`` and the API reference (``docs/_ext/revai_autodoc.py``) both show
+        this, so the limits are written once, here.
+        """
+        limits = []
+        if self.transcribers is not None:
+            limits.append("transcriber " + ", ".join(sorted(self.transcribers)))
+        if self.not_transcribers:
+            limits.append("not " + ", ".join(sorted(self.not_transcribers)))
+        if self.languages is not None:
+            limits.append("languages " + ", ".join(sorted(self.languages)))
+        if self.regions is not None:
+            limits.append("region " + ", ".join(sorted(self.regions)))
+        return "; ".join(limits) or "all"
+
 
 def _flag(name: str, summary: str, **rules: Any) -> JobOption:
     return JobOption(name, bool, summary, _boolean, **rules)
@@ -468,16 +487,7 @@ def markdown_table() -> str:
     """Render :data:`JOB_OPTIONS` as the Markdown table ``docs/options.md`` shows."""
     rows = ["| Option | Type | What it does | Valid for |", "| --- | --- | --- | --- |"]
     for option in JOB_OPTIONS:
-        limits = []
-        if option.transcribers is not None:
-            limits.append("transcriber " + ", ".join(sorted(option.transcribers)))
-        if option.not_transcribers:
-            limits.append("not " + ", ".join(sorted(option.not_transcribers)))
-        if option.languages is not None:
-            limits.append("languages " + ", ".join(sorted(option.languages)))
-        if option.regions is not None:
-            limits.append("region " + ", ".join(sorted(option.regions)))
         name = f"`{option.name}`" + (f" (`{option.api_name}`)" if option.api_name else "")
         summary = option.summary.replace("``", "`")
-        rows.append(f"| {name} | {option.type.__name__} | {summary} | {'; '.join(limits) or 'all'} |")
+        rows.append(f"| {name} | {option.type.__name__} | {summary} | {option.valid_for} |")
     return "\n".join(rows) + "\n"

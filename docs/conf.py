@@ -8,6 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Local extensions: docs/_ext/revai_autodoc.py (job options from the option table, no private bases).
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 # Importing the provider imports Airflow, which wants a home and a config; keep both out of
 # the user's ~/airflow and away from any real metadata database.
@@ -26,6 +28,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.viewcode",
+    "revai_autodoc",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -46,7 +49,10 @@ autodoc_preserve_defaults = True
 
 html_theme = "furo"
 html_title = f"airflow-provider-rev {release}"
-html_static_path: list[str] = []
+# docs/_static/code-blocks.css: long lines in code blocks wrap instead of being hidden behind
+# a scrollbar that headless and overlay-scrollbar browsers do not show (see that file).
+html_static_path = ["_static"]
+html_css_files = ["code-blocks.css"]
 
 # Nitpicky mode (`-n`) checks every cross-reference. The build is offline (no intersphinx), so
 # references that leave this site are not checked: the standard library, Airflow, names only

@@ -1,7 +1,9 @@
 """Reading a ``revai`` Airflow connection into the settings the client needs.
 
 Connection fields: the access token is the password; ``host`` is optional (empty means the
-public root of ``extra.region``, ``us`` by default); any other root, such as the local
+public root of ``extra.region``: ``api.rev.ai``, the default, or ``ec1.api.rev.ai``, the hosts
+the connection form stores; ``us`` and ``eu`` are accepted too, but Airflow's secrets masker
+warns about values that short, see ``docs/ui.md``); any other root, such as the local
 emulator at ``http://127.0.0.1:8808`` or a proxy, may be given as host. A host without a
 scheme gets ``https``, except loopback hosts, which get ``http``. The ``/speechtotext/v1``
 path is always appended by the client. Proxy, TLS and header extras are parsed by

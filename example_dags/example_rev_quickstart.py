@@ -7,13 +7,18 @@ The docs' Quick start page shows this file.
 
 from __future__ import annotations
 
+# The Quick start page shows the lines below: they stay under 90 characters, the width of its
+# code blocks in a 1280 px window, so none of them wraps.
 # [START howto_revai_quickstart]
 import os
 
 import pendulum
 from airflow.sdk import DAG, Param
 
-from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
+from airflow_provider_rev.operators.revai import (
+    FetchTranscriptOperator,
+    SubmitTranscriptionOperator,
+)
 from airflow_provider_rev.sensors.revai import TranscriptSensor
 
 with DAG(
@@ -24,12 +29,18 @@ with DAG(
     params={
         "media_url": Param("https://www.rev.ai/FTC_Sample_1.mp3", type="string"),
         "output_uri": Param(
-            os.environ.get("REVAI_EXAMPLE_OUTPUT_URI", "file:///tmp/airflow-provider-rev/transcripts"),
+            os.environ.get(
+                "REVAI_EXAMPLE_OUTPUT_URI",
+                "file:///tmp/airflow-provider-rev/transcripts",
+            ),
             type="string",
         ),
     },
 ) as dag:
-    submit = SubmitTranscriptionOperator(task_id="submit", media_url="{{ params.media_url }}")
+    submit = SubmitTranscriptionOperator(
+        task_id="submit",
+        media_url="{{ params.media_url }}",
+    )
     wait = TranscriptSensor(
         task_id="wait",
         job_id="{{ ti.xcom_pull(task_ids='submit') }}",

@@ -88,7 +88,8 @@ class RevAIHook(BaseHook):
     """Talk to Rev AI's asynchronous speech-to-text API through a ``revai`` connection.
 
     :param revai_conn_id: the connection; its password is the access token, its host an
-        optional API root (empty: the public root of ``extra.region``, ``us`` or ``eu``).
+        optional API root (empty: the public root of ``extra.region``, ``api.rev.ai`` for US
+        accounts or ``ec1.api.rev.ai`` for EU ones; see ``docs/connections.md``).
     :param timeout: seconds allowed for one HTTP request (connect plus read); default: the
         connection's extra ``timeout``, else 60.
     :param retry_policy: how 429, 5xx and dropped connections are retried.

@@ -15,6 +15,7 @@ known ones, and ``extra_options`` reach the body untouched, for fields the API a
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -57,13 +58,41 @@ def _fail(field: str, message: str) -> RevAIInvalidInputError:
     return RevAIInvalidInputError(field, message)
 
 
-def _unknown_value(field: str, value: object, known: Iterable[str]) -> None:
-    """Let a value Rev AI may have added go through, saying which values the provider knows."""
+def did_you_mean(word: object, known: Iterable[str], *, fuzzy: bool = True) -> str:
+    """Return ``did you mean `<name>`?`` for the known name ``word`` most likely misspells, or ``""``.
+
+    The one place that suggests a spelling: misspelt operator keywords, keys of dict options,
+    enumeration values and language codes all go through it, so every hint reads the same. The
+    normalised form (lower case, ``-`` for ``_``) comes first, so ``en_US`` finds ``en-us``;
+    then, when ``fuzzy``, the closest name by ``difflib.get_close_matches``, so
+    ``speaker_count`` finds ``speakers_count``. Language codes are not fuzzy: ``en-au`` is a
+    language of its own, not a misspelt ``en-us``.
+    """
+    if not isinstance(word, str):
+        return ""
+    names = sorted(set(known))
+    lowered = word.lower()
+    for candidate in (lowered, lowered.replace("_", "-")):
+        if candidate != word and candidate in names:
+            return f"did you mean `{candidate}`?"
+    matches = difflib.get_close_matches(lowered, names, n=1) if fuzzy else []
+    return f"did you mean `{matches[0]}`?" if matches else ""
+
+
+def _unknown_value(field: str, value: object, known: Iterable[str], *, fuzzy: bool = True) -> None:
+    """Let a value Rev AI may have added go through, saying which values the provider knows.
+
+    The warning also names the known value ``value`` most likely misspells, if any
+    (:func:`did_you_mean`): a typo is sent too, and would otherwise only show in the result.
+    """
+    known = sorted(set(known))
+    hint = did_you_mean(value, known, fuzzy=fuzzy)
     log.warning(
-        "%s: %r is not a value this provider knows (%s); sending it as given, Rev AI decides.",
+        "%s: %r is not a value this provider knows (%s); %s",
         field,
         value,
-        ", ".join(sorted(known)),
+        ", ".join(known),
+        f"{hint} Sending it as given, Rev AI decides." if hint else "sending it as given, Rev AI decides.",
     )
 
 
@@ -156,10 +185,15 @@ def language_code(name: str, value: object, known: frozenset[str] = LANGUAGES, w
     :param what: which part of the option holds the code, for messages (``"target 0 language "``).
     """
     if not isinstance(value, str) or not _LANGUAGE.match(value):
-        raise _fail(name, f"{what}{value!r} is not an ISO 639 code such as 'en', 'es' or 'cmn'.")
+        hint = did_you_mean(value, known, fuzzy=False)
+        raise _fail(
+            name,
+            f"{what}{value!r} is not an ISO 639 code such as 'en', 'es' or 'cmn'"
+            + (f"; {hint}" if hint else "."),
+        )
     code = value.lower()
     if code not in known:
-        _unknown_value(f"{name} {what}".strip(), value, known)
+        _unknown_value(f"{name} {what}".strip(), value, known, fuzzy=False)
     return code
 
 
@@ -225,9 +259,8 @@ def _vocabularies(name: str, vocabularies: object) -> list[Any]:
 def _summarization(name: str, config: object) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         raise _fail(name, 'must be a dict such as {"type": "bullets"}.')
-    unknown = sorted(set(config) - {"model", "type", "prompt"})
-    if unknown:
-        _unknown_value(f"{name} key", unknown[0], {"model", "type", "prompt"})
+    for key in sorted(set(config) - {"model", "type", "prompt"}):
+        _unknown_value(f"{name} key", key, {"model", "type", "prompt"})
     if config.get("prompt") is not None and config.get("type") is not None:
         raise _fail(name, "set either prompt or type, not both.")
     if config.get("model") is not None:
@@ -423,10 +456,11 @@ def _validate(
     allowed = set(allowed)
     unknown = sorted(set(opts) - allowed)
     if unknown:
+        hint = did_you_mean(unknown[0], allowed)
         raise _fail(
             unknown[0],
-            f"is not a documented Rev AI {kind} option; check the spelling, or pass new API "
-            "fields through extra_options.",
+            f"is not a documented Rev AI {kind} option{f' ({hint})' if hint else ''}; check the "
+            "spelling, or pass new API fields through extra_options.",
         )
     for first, second in _EXCLUSIVE:
         if first in opts and second in opts:

@@ -35,7 +35,11 @@ from airflow_provider_rev.exceptions import (
     RevAITransientError,
 )
 from airflow_provider_rev.hooks.revai import RevAIHook
-from airflow_provider_rev.operators.revai import FetchTranscriptOperator, SubmitTranscriptionOperator
+from airflow_provider_rev.operators.revai import (
+    CreateCustomVocabularyOperator,
+    FetchTranscriptOperator,
+    SubmitTranscriptionOperator,
+)
 from airflow_provider_rev.retry import RetryPolicy
 from airflow_provider_rev.sensors.revai import TranscriptSensor
 
@@ -78,6 +82,22 @@ def fetch(**kwargs: Any) -> Callable[[Path], object]:
         return FetchTranscriptOperator(task_id="fetch", **args).execute(context())
 
     return run
+
+
+def fetch_to(make: Callable[[Path], Any], **kwargs: Any) -> Callable[[Path], object]:
+    """Run the fetch operator with an ``output_path`` that ``make`` prepares under ``tmp_path``."""
+
+    def run(tmp_path: Path) -> object:
+        op = FetchTranscriptOperator(task_id="fetch", job_id="job1", output_path=make(tmp_path), **kwargs)
+        return op.execute(context())
+
+    return run
+
+
+def under_a_file(tmp_path: Path) -> str:
+    blocker = tmp_path / "transcripts"
+    blocker.write_text("a file where a folder should be")
+    return str(blocker / "job1.json")
 
 
 def sense(job_id: str, *, deferrable: bool) -> Callable[[Path], object]:
@@ -215,6 +235,28 @@ CASES = [
         "media_url",
         r"at most 2048",
     ),
+    # -- keywords (operator level, when the DAG is parsed)
+    case(
+        "submit-misspelt-option-at-parse-time",
+        lambda p: SubmitTranscriptionOperator(task_id="s", media_url=URL, speaker_count=2),
+        "speaker_count",
+        r"^unknown keyword for SubmitTranscriptionOperator; did you mean `speakers_count`\?$",
+    ),
+    case(
+        "submit-unknown-keyword-at-parse-time",
+        lambda p: SubmitTranscriptionOperator(task_id="s", media_url=URL, colour="red"),
+        "colour",
+        r"unknown keyword for SubmitTranscriptionOperator; check the spelling, or pass new API fields "
+        r"through extra_options",
+    ),
+    case(
+        "vocabulary-misspelt-option-at-parse-time",
+        lambda p: CreateCustomVocabularyOperator(
+            task_id="v", custom_vocabularies=[{"phrases": ["Airflow"]}], strict_vocabulary=True
+        ),
+        "strict_vocabulary",
+        r"did you mean `strict_custom_vocabulary`\?",
+    ),
     # -- job options (operator level)
     case("submit-metadata-513", submit(metadata="m" * 513), "metadata", r"513 characters.*512"),
     case(
@@ -315,6 +357,7 @@ CASES = [
         r"must be true or false",
     ),
     case("submit-bad-language", submit(language="English"), "language", r"ISO 639 code such as 'en'"),
+    case("submit-language-underscore", submit(language="en_US"), "language", r"did you mean `en-us`\?"),
     case(
         "submit-both-custom-vocabularies",
         submit(custom_vocabulary_id="cv1", custom_vocabularies=[{"phrases": ["Airflow"]}]),
@@ -449,6 +492,32 @@ CASES = [
         "language",
         r"language code such as 'es'",
     ),
+    case(
+        "fetch-output-path-relative",
+        fetch(output_path="transcripts/job1.json"),
+        "output_path",
+        r"relative path.*use an absolute path \(/data/transcripts/t\.json\) or a URL such as "
+        r"file:///data/transcripts/t\.json or s3://aws_default@bucket/transcripts/t\.json",
+    ),
+    case(
+        "fetch-output-path-file-url-with-host",
+        fetch(output_path="file://transcripts/job1.json"),
+        "output_path",
+        r"relative file URL \('transcripts' is read as a folder, not a host\).*file:///",
+    ),
+    case(
+        "fetch-output-path-under-a-file",
+        fetch_to(under_a_file),
+        "output_path",
+        r"cannot write .*/transcripts/job1\.json: .*/transcripts is a file, not a folder; remove or "
+        r"rename that file",
+    ),
+    case(
+        "fetch-output-path-is-a-folder",
+        fetch_to(str),
+        "output_path",
+        r"is a folder; name the file to write in it",
+    ),
     case("fetch-job-id-empty", fetch(job_id=""), "job_id", r"pass the id returned by the submit task"),
     case("fetch-job-id-traversal", fetch(job_id="../x"), "job_id", r"letters, digits, '-' and '_' only"),
     case("fetch-job-id-space", fetch(job_id="job 1"), "job_id", r"letters, digits, '-' and '_' only"),
@@ -481,7 +550,8 @@ CASES = [
         "hook-unknown-option-suggests-extra-options",
         hook_call("submit_job", URL, speaker_count=2),
         "speaker_count",
-        r"check the spelling, or pass new API fields through extra_options",
+        r"\(did you mean `speakers_count`\?\); check the spelling, or pass new API fields through "
+        r"extra_options",
     ),
     case(
         "hook-unknown-option-on-upload",

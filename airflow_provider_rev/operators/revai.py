@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from airflow.providers.common.compat.sdk import BaseOperator, ObjectStoragePath, conf
 
@@ -25,7 +28,7 @@ from airflow_provider_rev.idempotency import STATE_STORE_KEY, PayOnce, Submissio
 from airflow_provider_rev.lineage import DatasetRef, job_dataset, location_dataset, operator_lineage
 from airflow_provider_rev.links import RevAIJobLink
 from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus
-from airflow_provider_rev.options import JOB_OPTIONS, validate_job_id
+from airflow_provider_rev.options import JOB_OPTIONS, did_you_mean, validate_job_id
 from airflow_provider_rev.secrets import mask_submission
 from airflow_provider_rev.stats import TranscriptStats
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
@@ -75,11 +78,106 @@ def _media_file(local_file: Any) -> Any:
     return local_file
 
 
+_LOCAL_PROTOCOLS = ("", "file", "local")
+_ABSOLUTE = (
+    "use an absolute path (/data/transcripts/t.json) or a URL such as "
+    "file:///data/transcripts/t.json or s3://aws_default@bucket/transcripts/t.json"
+)
+
+
+def _relative(given: str, why: str) -> RevAIInvalidInputError:
+    return RevAIInvalidInputError(
+        "output_path",
+        f"{given!r} {why}, so it would be written under the worker's working directory, which "
+        f"differs between workers and restarts; {_ABSOLUTE}.",
+    )
+
+
+def _output_location(output_path: object) -> ObjectStoragePath:
+    """Return where a fetch writes its result, given the rendered ``output_path``; raise if it cannot.
+
+    Checked before anything is fetched, so what no try can fix fails the task at once as bad
+    input (permanent) instead of as an ``OSError`` the task would retry: a relative local path
+    or ``file:`` URL (``out/t.json``, ``file://out/t.json``), which fsspec resolves against the
+    worker's working directory; a local path that is a folder; and one under a file.
+    Object-storage URLs (``s3://``, ``gs://``, ...) are left to their filesystem.
+    """
+    given = str(output_path)
+    if isinstance(output_path, ObjectStoragePath):
+        path = output_path
+    else:
+        if not given.strip():
+            raise RevAIInvalidInputError(
+                "output_path",
+                "is empty; check the template that renders it, or leave output_path unset to get "
+                "the result in XCom.",
+            )
+        parts = urlsplit(given)
+        if parts.scheme in ("file", "local") and parts.hostname:
+            raise _relative(
+                given, f"is a relative file URL ({parts.hostname!r} is read as a folder, not a host)"
+            )
+        if parts.scheme in ("file", "local") and not parts.path.startswith("/"):
+            raise _relative(given, "is a relative file URL")
+        path = ObjectStoragePath(given)
+    if path.protocol not in _LOCAL_PROTOCOLS:
+        return path
+    if not path.is_absolute():
+        why = (
+            "is a relative path (fsspec does not expand ~)" if given.startswith("~") else "is a relative path"
+        )
+        raise _relative(given, why)
+    local = Path(path.path)
+    if local.is_dir():
+        raise RevAIInvalidInputError(
+            "output_path",
+            f"{local} is a folder; name the file to write in it, e.g. {local / 'transcript.json'}.",
+        )
+    folder = next((parent for parent in local.parents if parent.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise RevAIInvalidInputError(
+            "output_path",
+            f"cannot write {local}: {folder} is a file, not a folder; remove or rename that file, "
+            "or set output_path to a path in another folder.",
+        )
+    return path
+
+
+@cache
+def _keywords(operator: type[BaseOperator]) -> frozenset[str]:
+    """Every keyword ``operator`` takes: its own, its bases' and ``BaseOperator``'s."""
+    return frozenset(
+        name
+        for klass in operator.__mro__
+        if issubclass(klass, BaseOperator)
+        for name, parameter in inspect.signature(klass.__init__).parameters.items()
+        if parameter.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        and name != "self"
+    )
+
+
+def _refuse_unknown_keywords(operator: type[BaseOperator], kwargs: Mapping[str, Any]) -> None:
+    """Refuse, when the DAG is parsed, a keyword ``operator`` does not take, naming the one meant.
+
+    Airflow's own error for it ("Invalid arguments were passed") names no alternative, and a
+    misspelt job option (``speaker_count``) looks like any other keyword. Names starting with
+    ``_`` are Airflow's internal flags: they are left to ``BaseOperator``.
+    """
+    known = _keywords(operator)
+    for name in kwargs:
+        if name not in known and not name.startswith("_"):
+            hint = (
+                did_you_mean(name, known)
+                or "check the spelling, or pass new API fields through extra_options."
+            )
+            raise RevAIInvalidInputError(name, f"unknown keyword for {operator.__name__}; {hint}")
+
+
 Resource = Job | CustomVocabulary
 
 
 class _SubmitAndWait(BaseOperator):
-    """What submitting operators share: pay-once submission, recording, and the wait.
+    """What submitting operators share: refusing misspelt keywords, pay-once submission, recording, the wait.
 
     The wait runs in the triggerer when ``deferrable`` (a :class:`TranscriptTrigger`) or on
     the worker otherwise; both judge the resource with the same
@@ -99,6 +197,7 @@ class _SubmitAndWait(BaseOperator):
         shared_polling: bool = True,
         **kwargs: Any,
     ) -> None:
+        _refuse_unknown_keywords(type(self), kwargs)
         super().__init__(**kwargs)
         self.shared_polling = shared_polling
         self.wait_for_completion = wait_for_completion
@@ -196,7 +295,8 @@ class SubmitTranscriptionOperator(_SubmitAndWait):
     streamed multipart). Every job option of the option table (``docs/options.md``,
     :data:`~airflow_provider_rev.options.JOB_OPTIONS`) is a keyword argument and a template
     field; ``extra_options`` passes fields the API adds later, untouched. Options are
-    validated once, before anything is sent.
+    validated once, before anything is sent; a keyword that is neither an option nor a
+    parameter fails when the DAG is parsed, naming the closest one (``speakers_count``).
 
     Submission is pay-once: a retry of the task reconnects to the job an earlier try
     submitted (see :class:`~airflow_provider_rev.idempotency.PayOnce`). The return value is
@@ -541,7 +641,7 @@ class FetchTranscriptOperator(BaseOperator):
 
     Without ``output_path`` the result is the return value (a dict for ``json``, a string
     otherwise), refused with a clear error above ``max_xcom_bytes`` so a long transcript
-    cannot bloat the metadata database. With ``output_path`` (a path or any
+    cannot bloat the metadata database. With ``output_path`` (an absolute path or any
     ``ObjectStoragePath`` URI) the result is streamed to storage and the return value is a
     small manifest: ``job_id``, ``uri``, ``format``, ``bytes``, ``sha256``, ``words``,
     ``speakers``, ``duration_seconds``.
@@ -552,7 +652,9 @@ class FetchTranscriptOperator(BaseOperator):
     :param summary: fetch the summary (``json`` or ``text``) instead of the transcript.
     :param translation_language: fetch the translation into this language instead.
     :param output_path: where to write the result (templated), e.g.
-        ``"s3://aws_default@bucket/{{ run_id }}/{{ ti.map_index }}.json"``.
+        ``"s3://aws_default@bucket/{{ run_id }}/{{ ti.map_index }}.json"``: an
+        ``ObjectStoragePath`` URI or an absolute local path. A relative path, or one under a
+        file, fails the task at once, before anything is fetched.
     :param max_xcom_bytes: largest result returned inline (default 48 KiB).
     :param delete_after_fetch: delete the job and all its data once the result is safely
         stored (written to ``output_path``, or pushed to XCom); never when storing failed.
@@ -608,15 +710,16 @@ class FetchTranscriptOperator(BaseOperator):
             summary=self.summary,
             translation_language=self.translation_language,
         )
+        path = None if self.output_path is None else _output_location(self.output_path)
         job = self._ready_job(job_id)
         fmt = self.output_format.lower()
-        if self.output_path is None:
+        if path is None:
             result, size = self._inline(call, fmt)
             manifest = {"job_id": job.id, "format": fmt, "bytes": size}
             if self.delete_after_fetch and self.do_xcom_push:
                 context["ti"].xcom_push(key="return_value", value=result)
         else:
-            result = manifest = self._to_storage(call, job, fmt)
+            result = manifest = self._to_storage(call, job, fmt, path)
         self._attach_to_outlets(context, manifest)
         if self.delete_after_fetch:
             delete_job(self.hook, job_id, self.log)
@@ -715,13 +818,10 @@ class FetchTranscriptOperator(BaseOperator):
             return f"the {self.translation_language.lower()} translation as {fmt}"
         return f"the transcript as {fmt}"
 
-    def _to_storage(self, call: _api.Call[Any], job: Job, fmt: str) -> dict[str, Any]:
-        path = (
-            self.output_path
-            if isinstance(self.output_path, ObjectStoragePath)
-            else ObjectStoragePath(str(self.output_path))
-        )
-        if path.protocol in ("", "file", "local"):
+    def _to_storage(
+        self, call: _api.Call[Any], job: Job, fmt: str, path: ObjectStoragePath
+    ) -> dict[str, Any]:
+        if path.protocol in _LOCAL_PROTOCOLS:
             path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         stats = TranscriptStats("summary" if self.summary else fmt)

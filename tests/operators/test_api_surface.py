@@ -382,10 +382,11 @@ class TestDeletion:
         self, emu: RevAIEmulator, media: MediaServer, tmp_path: Path
     ) -> None:
         job_id = self.transcribed_job(emu, media)
-        blocker = tmp_path / "not-a-folder"
-        blocker.write_text("a file where a folder should be")
+        folder = tmp_path / "out"
+        # The folder turns into a file after the fetch checked output_path: the write itself fails.
+        emu.on_request(lambda _: folder.write_text("a file where a folder should be"), "GET /jobs/{id}")
         fetch = FetchTranscriptOperator(
-            task_id="f", job_id=job_id, output_path=str(blocker / "call.json"), delete_after_fetch=True
+            task_id="f", job_id=job_id, output_path=str(folder / "call.json"), delete_after_fetch=True
         )
         with pytest.raises(OSError):
             fetch.execute(task_context(task_id="f"))

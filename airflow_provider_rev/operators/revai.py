@@ -85,6 +85,9 @@ _ABSOLUTE = (
 )
 
 
+_RELATIVE_WHY = {False: "is a relative path", True: "is a relative path (fsspec does not expand ~)"}
+
+
 def _relative(given: str, why: str) -> RevAIInvalidInputError:
     return RevAIInvalidInputError(
         "output_path",
@@ -119,14 +122,15 @@ def _output_location(output_path: object) -> ObjectStoragePath:
             )
         if parts.scheme in ("file", "local") and not parts.path.startswith("/"):
             raise _relative(given, "is a relative file URL")
+        if not parts.scheme and not given.startswith("/"):
+            # Judged on the text: older ObjectStoragePath releases (Airflow 3.1) turn
+            # "out/t.json" into "/out/t.json", which would then look absolute.
+            raise _relative(given, _RELATIVE_WHY[given.startswith("~")])
         path = ObjectStoragePath(given)
     if path.protocol not in _LOCAL_PROTOCOLS:
         return path
     if not path.is_absolute():
-        why = (
-            "is a relative path (fsspec does not expand ~)" if given.startswith("~") else "is a relative path"
-        )
-        raise _relative(given, why)
+        raise _relative(given, _RELATIVE_WHY[given.startswith("~")])
     local = Path(path.path)
     if local.is_dir():
         raise RevAIInvalidInputError(

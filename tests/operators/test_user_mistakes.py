@@ -232,7 +232,14 @@ class TestOutputPath:
             ("out/t.json", "'out/t.json' is a relative path"),
             ("./out/t.json", "'./out/t.json' is a relative path"),
             (Path("out/t.json"), "'out/t.json' is a relative path"),
-            (ObjectStoragePath("out/t.json"), "'out/t.json' is a relative path"),
+            pytest.param(
+                ObjectStoragePath("out/t.json"),
+                "'out/t.json' is a relative path",
+                marks=pytest.mark.skipif(
+                    ObjectStoragePath("out/t.json").is_absolute(),
+                    reason="this Airflow's ObjectStoragePath turns 'out/t.json' into '/out/t.json'",
+                ),
+            ),
             ("~/t.json", "'~/t.json' is a relative path (fsspec does not expand ~)"),
             ("file://out/t.json", "'file://out/t.json' is a relative file URL ('out' is read as a folder"),
             ("file:out/t.json", "'file:out/t.json' is a relative file URL"),

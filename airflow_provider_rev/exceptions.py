@@ -17,9 +17,11 @@
     │   ├── RevAIPayloadTooLargeError   413 *
     │   ├── RevAIRateLimitError         429 (transient, carries ``retry_after``)
     │   └── RevAIServerError            5xx (transient)
-    ├── RevAIJobFailedError             the job ended ``failed`` *
+    ├── RevAIFailedError                a job or vocabulary ended ``failed`` *
+    │   ├── RevAIJobFailedError         the job ended ``failed`` *
+    │   └── RevAIVocabularyFailedError  a custom vocabulary ended ``failed`` *
     ├── RevAISubJobFailedError          its summary or a translation ended ``failed`` *
-    ├── RevAIVocabularyFailedError      a custom vocabulary ended ``failed`` *
+    ├── RevAIWaitTimeoutError           still in progress when the wait's deadline passed
     └── RevAIPermanentError             a permanent error reported by the triggerer *
 
 Classes marked ``*`` are permanent: they also derive from Airflow's ``AirflowFailException``,
@@ -220,26 +222,48 @@ class RevAIServerError(RevAIAPIError, RevAITransientError):
     """5xx: an error on Rev AI's side."""
 
 
-class RevAIJobFailedError(RevAIError, _Permanent):
-    """The job ended in ``failed``; retrying the task will not change that.
+class RevAIFailedError(RevAIError, _Permanent):
+    """A Rev AI resource (a job, a custom vocabulary) ended ``failed``; retrying will not change that.
 
-    :param job_id: the failed job.
+    The API's ``failure_detail`` may quote the request back (a signed media URL), so the
+    message carries it redacted.
+
+    :param resource_id: the failed job or vocabulary.
     :param failure: the API's ``failure`` code, e.g. ``download_failure``.
     :param failure_detail: the API's human-readable reason.
     :param hint: what the caller can do about it, appended to the message.
     """
 
+    #: How the message names the resource.
+    noun = "resource"
+
+    def __init__(
+        self, resource_id: str, failure: str | None, failure_detail: str | None, *, hint: str | None = None
+    ) -> None:
+        self.resource_id = resource_id
+        self.failure = failure
+        self.failure_detail = None if failure_detail is None else redact_text(failure_detail)
+        super().__init__(
+            f"Rev AI {self.noun} {resource_id} failed: {failure or 'unknown failure'}"
+            + (f" ({self.failure_detail})" if self.failure_detail else "")
+            + (f"; {hint}" if hint else "")
+        )
+
+
+class RevAIJobFailedError(RevAIFailedError):
+    """The job ended in ``failed``; retrying the task will not change that."""
+
+    noun = "job"
+
     def __init__(
         self, job_id: str, failure: str | None, failure_detail: str | None, *, hint: str | None = None
     ) -> None:
-        self.job_id = job_id
-        self.failure = failure
-        self.failure_detail = failure_detail
-        super().__init__(
-            f"Rev AI job {job_id} failed: {failure or 'unknown failure'}"
-            + (f" ({failure_detail})" if failure_detail else "")
-            + (f"; {hint}" if hint else "")
-        )
+        super().__init__(job_id, failure, failure_detail, hint=hint)
+
+    @property
+    def job_id(self) -> str:
+        """The failed job."""
+        return self.resource_id
 
 
 class RevAISubJobFailedError(RevAIError, _Permanent):
@@ -260,22 +284,25 @@ class RevAISubJobFailedError(RevAIError, _Permanent):
         )
 
 
-class RevAIVocabularyFailedError(RevAIError, _Permanent):
-    """A custom vocabulary ended ``failed``; submit its phrases again in a new DAG run.
+class RevAIVocabularyFailedError(RevAIFailedError):
+    """A custom vocabulary ended ``failed``; submit its phrases again in a new DAG run."""
 
-    :param vocabulary_id: the failed vocabulary.
-    :param failure: the API's ``failure`` code, e.g. ``internal_processing``.
-    :param failure_detail: the API's human-readable reason.
-    """
+    noun = "custom vocabulary"
 
     def __init__(self, vocabulary_id: str, failure: str | None, failure_detail: str | None) -> None:
-        self.vocabulary_id = vocabulary_id
-        self.failure = failure
-        self.failure_detail = failure_detail
-        super().__init__(
-            f"Rev AI custom vocabulary {vocabulary_id} failed: {failure or 'unknown failure'}"
-            + (f" ({redact_text(failure_detail)})" if failure_detail else "")
-        )
+        super().__init__(vocabulary_id, failure, failure_detail)
+
+    @property
+    def vocabulary_id(self) -> str:
+        """The failed vocabulary."""
+        return self.resource_id
+
+
+class RevAIWaitTimeoutError(RevAIError):
+    """The job (or vocabulary) was still in progress when the wait's deadline passed.
+
+    Not permanent: a task retry waits again for the same job, which pay-once reconnects to.
+    """
 
 
 class RevAITLSError(RevAIError, _Permanent):

@@ -26,6 +26,7 @@ from airflow_provider_rev.exceptions import (
     RevAIPermanentError,
     RevAISubJobFailedError,
     RevAIVocabularyFailedError,
+    RevAIWaitTimeoutError,
 )
 from airflow_provider_rev.models import CustomVocabulary, Job, JobStatus, VocabularyStatus
 
@@ -60,10 +61,6 @@ class TranscriptEvent(TypedDict):
     job: dict[str, Any] | None
     message: str
     permanent: bool
-
-
-class RevAIWaitTimeoutError(RevAIError):
-    """The job was still in progress when the wait's deadline passed."""
 
 
 # ------------------------------------------------------------------ sub-jobs

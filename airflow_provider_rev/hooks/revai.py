@@ -128,7 +128,12 @@ class RevAIHook(BaseHook):
     # ------------------------------------------------------------------ connection
 
     @staticmethod
-    def _settings(conn_id: str, conn: Any, extra: Mapping[str, Any]) -> ConnectionSettings:
+    def settings_from(conn_id: str, conn: Any, extra: Mapping[str, Any]) -> ConnectionSettings:
+        """Resolve an Airflow connection into settings, and register its secrets with the masker.
+
+        For callers that already hold the connection (the webhook receiver); a hook resolves
+        its own with :attr:`settings` or :meth:`asettings`.
+        """
         settings = settings_from_connection(
             conn_id,
             host=conn.host,
@@ -149,7 +154,7 @@ class RevAIHook(BaseHook):
     def settings(self) -> ConnectionSettings:
         """The resolved connection (looked up once per hook)."""
         conn = self.get_connection(self.revai_conn_id)
-        return self._settings(self.revai_conn_id, conn, conn.extra_dejson)
+        return self.settings_from(self.revai_conn_id, conn, conn.extra_dejson)
 
     async def asettings(self) -> ConnectionSettings:
         """Resolve the connection without blocking the event loop; shares the sync cache."""
@@ -161,7 +166,7 @@ class RevAIHook(BaseHook):
 
             conn = await get_async_connection(self.revai_conn_id)
             extra = await get_async_extra_dejson(conn)
-            self.__dict__["settings"] = self._settings(self.revai_conn_id, conn, extra)
+            self.__dict__["settings"] = self.settings_from(self.revai_conn_id, conn, extra)
         settings: ConnectionSettings = self.__dict__["settings"]
         return settings
 

@@ -22,6 +22,7 @@ from airflow_provider_rev.exceptions import (
     RevAIJobFailedError,
     RevAINotFoundError,
     RevAITransientError,
+    RevAIWaitTimeoutError,
 )
 from airflow_provider_rev.hooks.revai import RevAIHook
 from airflow_provider_rev.idempotency import STATE_STORE_KEY, PayOnce, Submission
@@ -34,7 +35,6 @@ from airflow_provider_rev.stats import TranscriptStats
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
 from airflow_provider_rev.waiting import (
     PENDING,
-    RevAIWaitTimeoutError,
     Watch,
     check_subjob,
     deferral_message,

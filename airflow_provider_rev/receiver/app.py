@@ -63,7 +63,7 @@ def _secrets(conn_id: str) -> tuple[str, ...]:
             log.warning("Rev AI webhook for connection %s refused: reading it failed: %s", conn_id, exc)
         return ()
     try:
-        settings = RevAIHook._settings(conn_id, conn, conn.extra_dejson)
+        settings = RevAIHook.settings_from(conn_id, conn, conn.extra_dejson)
     except Exception as exc:  # noqa: BLE001  # a broken connection refuses webhooks, and says why
         log.error("Rev AI webhook for connection %s refused: the connection is invalid: %s", conn_id, exc)
         return ()

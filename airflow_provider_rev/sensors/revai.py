@@ -15,13 +15,12 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_rev.exceptions import RevAITransientError
+from airflow_provider_rev.exceptions import RevAITransientError, RevAIWaitTimeoutError
 from airflow_provider_rev.hooks.revai import RevAIHook
 from airflow_provider_rev.links import RevAIJobLink
 from airflow_provider_rev.options import validate_job_id
 from airflow_provider_rev.triggers.revai import TranscriptTrigger
 from airflow_provider_rev.waiting import (
-    RevAIWaitTimeoutError,
     deferral_message,
     describe,
     is_done,
